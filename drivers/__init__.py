@@ -1,0 +1,1 @@
+"""Every effect rxgen performs lives in a driver here."""
