@@ -8,34 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 
 from rxcore.driver import Cancelled, Context, Failed, RequestDriver
-from rxcore.message import Message, Request
-
-
-@dataclass(frozen=True, kw_only=True)
-class Every(Request):
-    """Tick every ``seconds``, ``count`` times (forever if None); the first tick after one period."""
-
-    seconds: float
-    count: int | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class After(Request):
-    """Tick once, after ``seconds``."""
-
-    seconds: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class Tick(Message):
-    request_id: str
-    n: int  # 1 for the first tick of a timer
-    time: float  # wall clock, seconds since the epoch
-    monotonic: float
-    last: bool = False  # no more ticks will follow for this timer
+from rxcore.effects import After, Every, Tick
 
 
 class ClockDriver(RequestDriver[Every | After]):
@@ -52,7 +27,9 @@ class ClockDriver(RequestDriver[Every | After]):
             return
         self._schedule(ctx, seconds, count, 1)
 
-    def _schedule(self, ctx: Context[Every | After], seconds: float, count: int | None, n: int) -> None:
+    def _schedule(
+        self, ctx: Context[Every | After], seconds: float, count: int | None, n: int
+    ) -> None:
         assert self._loop is not None
         self._handles[ctx.request.request_id] = self._loop.call_later(
             seconds, self._fire, ctx, seconds, count, n
@@ -96,6 +73,9 @@ def _invalid(request: Every | After) -> Failed:
         message=f"timer {request.request_id!r}: seconds must be >= 0 and count >= 1, got "
         f"seconds={request.seconds}",
     )
+
+
+__all__ = ["After", "ClockDriver", "Every", "Tick", "clock_driver"]
 
 
 def clock_driver(*, name: str = "clock") -> ClockDriver:

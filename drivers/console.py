@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 import reactivex
 from reactivex import Observable
 from reactivex.abc import DisposableBase
 
-from rxcore.message import Message
+from rxcore.effects import Print
 from rxcore.source import Source
-
-
-@dataclass(frozen=True, kw_only=True)
-class Print(Message):
-    text: str
 
 
 class ConsoleDriver:
@@ -41,6 +35,9 @@ class ConsoleDriver:
         if self._subscription is not None:
             self._subscription.dispose()
             self._subscription = None
+
+
+__all__ = ["ConsoleDriver", "Print", "console_driver"]
 
 
 def console_driver(stream: TextIO | None = None) -> ConsoleDriver:

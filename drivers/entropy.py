@@ -7,29 +7,18 @@ exactly the seeds the recording drew.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 
 from rxcore.driver import AsyncDriver, Context
-from rxcore.message import Message, Request
-
-
-@dataclass(frozen=True, kw_only=True)
-class Draw(Request):
-    """Draw a uniformly random integer of ``bits`` bits (seeds use 64, like ComfyUI's range)."""
-
-    bits: int = 64
-
-
-@dataclass(frozen=True, kw_only=True)
-class Drawn(Message):
-    request_id: str
-    value: int
+from rxcore.effects import Draw, Drawn
 
 
 async def _draw(request: Draw, ctx: Context[Draw]) -> Drawn:
     if not 1 <= request.bits <= 64:
         raise ValueError(f"Draw {request.request_id!r}: bits must be 1..64, got {request.bits}")
     return Drawn(request_id=request.request_id, value=secrets.randbits(request.bits))
+
+
+__all__ = ["Draw", "Drawn", "entropy_driver"]
 
 
 def entropy_driver(*, name: str = "entropy") -> AsyncDriver[Draw]:

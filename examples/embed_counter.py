@@ -38,4 +38,6 @@ main = with_state(counter)
 
 if __name__ == "__main__":
     log = sys.argv[1] if len(sys.argv) > 1 else None
-    asyncio.run(run_until_done(main, {"clock": clock_driver(), "console": console_driver()}, log=log))
+    asyncio.run(
+        run_until_done(main, {"clock": clock_driver(), "console": console_driver()}, log=log)
+    )

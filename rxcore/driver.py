@@ -19,7 +19,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 from reactivex import Observable
 from reactivex.abc import DisposableBase
@@ -145,9 +145,9 @@ class RequestDriver(Generic[R]):
     # -- requests ----------------------------------------------------------------------------
     def _on_request(self, request: Any) -> None:
         if isinstance(request, Cancel):
-            ctx = self._contexts.get(request.request_id)
-            if ctx is not None:
-                ctx._cancel()
+            running = self._contexts.get(request.request_id)
+            if running is not None:
+                running._cancel()
                 self.cancel(request.request_id)
             return
         if not isinstance(request, Request):
@@ -167,7 +167,8 @@ class RequestDriver(Generic[R]):
                 )
             )
             return
-        ctx: Context[R] = Context(request, self._post_for_context)
+        # The driver's request type is trusted here: main decides what it sends each driver.
+        ctx: Context[R] = Context(cast(R, request), self._post_for_context)
         self._contexts[request.request_id] = ctx
         self.start(ctx)
 
@@ -231,9 +232,7 @@ class AsyncDriver(RequestDriver[R]):
 
     def start(self, ctx: Context[R]) -> None:
         assert self._loop is not None
-        task = self._loop.create_task(
-            _invoke(self._handler, ctx), name=f"rxgen-{self.name}"
-        )
+        task = self._loop.create_task(_invoke(self._handler, ctx), name=f"rxgen-{self.name}")
         self._tasks[ctx.request.request_id] = task
         # A done-callback, not a try/except in the task: a task cancelled before it first runs
         # never enters its coroutine, and still has to be answered.

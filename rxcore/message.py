@@ -77,9 +77,16 @@ def _build_encoder(cls: type, redact: bool) -> _Encoder:
         names = tuple(f.name for f in fields)
         secret = frozenset(f.name for f in fields if f.metadata.get(_SENSITIVE)) if redact else ()
         if not secret:
+            count = len(names)
 
             def encode(obj: Any) -> dict[str, Any]:
-                out = {name: getattr(obj, name) for name in names}
+                # Copying the instance dict is several times faster than reading each field;
+                # anything extra in it (a cached property) sends us the slow, exact way.
+                out: dict[str, Any] | None = getattr(obj, "__dict__", None)
+                if out is None or len(out) != count:
+                    out = {name: getattr(obj, name) for name in names}
+                else:
+                    out = out.copy()
                 out[TYPE_KEY] = path
                 return out
 

@@ -130,8 +130,9 @@ class StateSource:
         return sink.pipe(ops.map(lambda r: lift(lens, as_reducer(r))))
 
 
-def with_state(main: Callable[[dict[str, Any]], Mapping[str, Observable[Any]]], *,
-               channel: str = "state") -> Callable[[dict[str, Any]], dict[str, Observable[Any]]]:
+def with_state(
+    main: Callable[[dict[str, Any]], Mapping[str, Observable[Any]]], *, channel: str = "state"
+) -> Callable[[dict[str, Any]], dict[str, Observable[Any]]]:
     """Give ``main`` a state channel: it reads ``sources[channel]`` and returns reducers there."""
 
     def wrapped(sources: dict[str, Any]) -> dict[str, Observable[Any]]:

@@ -61,9 +61,12 @@ def drive(
     subscriptions: list[DisposableBase] = []
     for name, sink in sorted(sinks.items(), key=lambda item: item[0].startswith("@")):
         if name == STATE_SINK:
-            subscriptions.append(
-                sink.subscribe(lambda change, o=out[name]: o.append((change.reducer, change.state)))
-            )
+            changes = out[name]
+
+            def note(change: Any, changes: list[Any] = changes) -> None:
+                changes.append((change.reducer, change.state))
+
+            subscriptions.append(sink.subscribe(note))
         else:
             subscriptions.append(sink.subscribe(out[name].append))
     for name, event in steps:

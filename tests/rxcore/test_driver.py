@@ -1,4 +1,4 @@
-"""Driver helpers: answers in the request's scope, failures as events, cancellation reaching work."""
+"""Driver helpers: answers in the request's scope, failures as events, cancels reach the work."""
 
 from __future__ import annotations
 
@@ -126,8 +126,9 @@ def test_cancel_of_queued_work_answers_without_running_it() -> None:
         return Done(request_id=request.request_id, thread="")
 
     driver: ThreadDriver[Work] = ThreadDriver(work, name="cpu", max_workers=1)
-    requests = reactivex.of(Work(request_id="first"), Work(request_id="second"),
-                            Cancel(request_id="second"))
+    requests = reactivex.of(
+        Work(request_id="first"), Work(request_id="second"), Cancel(request_id="second")
+    )
     events = collect(driver, requests, until=1)
     gate.set()
     assert events == [Cancelled(request_id="second")]

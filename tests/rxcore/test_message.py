@@ -38,8 +38,12 @@ class Model(pydantic.BaseModel):
 
 
 def test_dataclasses_round_trip_with_tuples() -> None:
-    value = Nested(items=(Login(request_id="r", user="u", password="p"),), meta={"a": 1},
-                   blob=b"\x00\x01", scope=("x",))
+    value = Nested(
+        items=(Login(request_id="r", user="u", password="p"),),
+        meta={"a": 1},
+        blob=b"\x00\x01",
+        scope=("x",),
+    )
     assert unpack(pack(value, redact=False)) == value
 
 
@@ -66,5 +70,5 @@ def test_unencodable_values_say_what_to_use() -> None:
 
 
 def test_unknown_type_in_a_log_names_the_type() -> None:
-    with pytest.raises(DecodeError, match="gone.module:Thing"):
+    with pytest.raises(DecodeError, match=r"gone\.module:Thing"):
         from_plain({"$t": "gone.module:Thing"})

@@ -110,13 +110,16 @@ def test_collection_runs_one_child_per_key_and_disposes_removed_ones() -> None:
     def main(sources: dict[str, Any]) -> dict[str, Observable[Any]]:
         children = items({**sources, "state": sources["state"].isolate_source("items")})
         lifted = sources["state"].isolate_sink(children["state"], "items")
-        removals = sources["ctl"].events().pipe(
-            ops.map(lambda e: Reducer("remove", lambda s: {"items": s["items"][1:]}))
+        removals = (
+            sources["ctl"]
+            .events()
+            .pipe(ops.map(lambda e: Reducer("remove", lambda s: {"items": s["items"][1:]})))
         )
         return {
             "state": reactivex.merge(
-                reactivex.of(Reducer("init", lambda _: {"items": ({"id": "a", "n": 0},
-                                                                  {"id": "b", "n": 0})})),
+                reactivex.of(
+                    Reducer("init", lambda _: {"items": ({"id": "a", "n": 0}, {"id": "b", "n": 0})})
+                ),
                 lifted,
                 removals,
             ),
