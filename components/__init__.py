@@ -1,0 +1,1 @@
+"""Pure functions from sources to sinks: no I/O, no clocks, no randomness."""

@@ -1,0 +1,31 @@
+"""The node catalog: typed node definitions with ComfyUI-compatible names."""
+
+from __future__ import annotations
+
+from components.nodes.catalog import Catalog, DuplicateNodeTypeError, UnknownNodeTypeError
+from components.nodes.core import CORE_NODES, SAMPLER_NAMES, SCHEDULER_NAMES
+from components.nodes.light import LIGHT_NODES
+from components.nodes.schema import DynamicChoices, InputSpec, NodeDef, OutputSpec
+from components.nodes.types import SocketType, is_compatible
+
+__all__ = [
+    "CORE_NODES",
+    "LIGHT_NODES",
+    "SAMPLER_NAMES",
+    "SCHEDULER_NAMES",
+    "Catalog",
+    "DuplicateNodeTypeError",
+    "DynamicChoices",
+    "InputSpec",
+    "NodeDef",
+    "OutputSpec",
+    "SocketType",
+    "UnknownNodeTypeError",
+    "default_catalog",
+    "is_compatible",
+]
+
+
+def default_catalog() -> Catalog:
+    """rxgen's built-in nodes: ComfyUI's core model nodes and the light nodes."""
+    return Catalog.from_sources({"core": CORE_NODES, "light": LIGHT_NODES})

@@ -1,0 +1,594 @@
+"""Validation of a workflow graph against the node catalog, reporting every problem at once.
+
+Problem types and the HTTP 400 body follow ComfyUI (``required_input_missing``,
+``bad_linked_input``, ``return_type_mismatch``, ``value_not_in_list``, ``value_smaller_than_min``,
+``value_bigger_than_max``, ``invalid_input_type``, ``invalid_prompt``, ``prompt_no_outputs``,
+``prompt_outputs_failed_validation``), plus ``dependency_cycle`` for nodes on a cycle. Unlike
+ComfyUI every node is checked, not only the first failing branch of each output.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final
+
+from pydantic import JsonValue
+
+from components.nodes.catalog import Catalog
+from components.nodes.schema import DynamicChoices, InputSpec, NodeDef
+from components.nodes.types import SocketType, is_compatible, split_union
+from components.workflow.graph import Graph, InputValue, Link, Node, node_sort_key
+
+REQUIRED_INPUT_MISSING: Final = "required_input_missing"
+BAD_LINKED_INPUT: Final = "bad_linked_input"
+RETURN_TYPE_MISMATCH: Final = "return_type_mismatch"
+VALUE_NOT_IN_LIST: Final = "value_not_in_list"
+VALUE_SMALLER_THAN_MIN: Final = "value_smaller_than_min"
+VALUE_BIGGER_THAN_MAX: Final = "value_bigger_than_max"
+INVALID_INPUT_TYPE: Final = "invalid_input_type"
+EXCEPTION_DURING_VALIDATION: Final = "exception_during_validation"
+INVALID_PROMPT: Final = "invalid_prompt"
+DEPENDENCY_CYCLE: Final = "dependency_cycle"
+PROMPT_NO_OUTPUTS: Final = "prompt_no_outputs"
+PROMPT_OUTPUTS_FAILED_VALIDATION: Final = "prompt_outputs_failed_validation"
+UNKNOWN_INPUT: Final = "unknown_input"  # a warning only: ComfyUI ignores such inputs
+
+# ComfyUI leaves long choice lists (scanned model files) out of its error bodies.
+_MAX_LISTED_CHOICES: Final = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem, placed as precisely as possible (node, class_type, input)."""
+
+    type: str
+    message: str
+    details: str = ""
+    node_id: str | None = None
+    class_type: str | None = None
+    input_name: str | None = None
+    extra_info: Mapping[str, JsonValue] = field(default_factory=dict)
+    hint: str = ""
+
+    def describe(self) -> str:
+        """A sentence saying what is wrong, where, and what to do."""
+        where = []
+        if self.node_id is not None:
+            where.append(f"node {self.node_id} ({self.class_type})")
+        if self.input_name is not None:
+            where.append(f"input {self.input_name!r}")
+        text = self.message if not self.details else f"{self.message}: {self.details}"
+        sentence = f"{', '.join(where)}: {text}" if where else text
+        return f"{sentence}. {self.hint}" if self.hint else sentence
+
+    def to_comfy(self) -> dict[str, JsonValue]:
+        """This problem as an entry of ComfyUI's ``node_errors[id].errors``."""
+        extra: dict[str, JsonValue] = dict(self.extra_info)
+        if self.input_name is not None:
+            extra = {"input_name": self.input_name, **extra}
+        return {
+            "type": self.type,
+            "message": self.message,
+            "details": self.details,
+            "extra_info": extra,
+        }
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Everything wrong with a graph, and which output nodes can still run."""
+
+    problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    output_nodes: tuple[str, ...]
+    good_outputs: tuple[str, ...]
+    dependent_outputs: Mapping[str, tuple[str, ...]]
+    graph: Graph
+
+    @property
+    def ok(self) -> bool:
+        """No problem at all."""
+        return not self.problems
+
+    @property
+    def accepted(self) -> bool:
+        """Whether ComfyUI would queue the prompt: no prompt-wide problem and a valid output."""
+        return not self.global_problems and bool(self.good_outputs)
+
+    @property
+    def failed_outputs(self) -> tuple[str, ...]:
+        good = set(self.good_outputs)
+        return tuple(o for o in self.output_nodes if o not in good)
+
+    @property
+    def global_problems(self) -> tuple[Problem, ...]:
+        """Problems that stop the whole prompt (unknown node types, no output node)."""
+        return tuple(p for p in self.problems if p.type in (INVALID_PROMPT, PROMPT_NO_OUTPUTS))
+
+    def problems_by_node(self) -> dict[str, list[Problem]]:
+        grouped: dict[str, list[Problem]] = {}
+        for problem in self.problems:
+            if problem.node_id is not None:
+                grouped.setdefault(problem.node_id, []).append(problem)
+        return dict(sorted(grouped.items(), key=lambda item: node_sort_key(item[0])))
+
+    def comfy_node_errors(self) -> dict[str, JsonValue]:
+        """ComfyUI's ``node_errors``: every invalid node with its errors and affected outputs."""
+        node_errors: dict[str, JsonValue] = {}
+        for node_id, problems in self.problems_by_node().items():
+            node_errors[node_id] = {
+                "errors": [problem.to_comfy() for problem in problems],
+                "dependent_outputs": list(self.dependent_outputs.get(node_id, ())),
+                "class_type": problems[0].class_type,
+            }
+        return node_errors
+
+    def comfy_error_response(self) -> dict[str, JsonValue] | None:
+        """ComfyUI's HTTP 400 body, or None when ComfyUI would accept the prompt."""
+        if self.accepted:
+            return None
+        top: dict[str, JsonValue]
+        if self.global_problems:
+            first = self.global_problems[0]
+            top = {
+                "type": first.type,
+                "message": first.message,
+                "details": first.details,
+                "extra_info": {},
+            }
+        else:
+            lines = [f"{p.message}: {p.details}" for p in self.problems if p.node_id is not None]
+            top = {
+                "type": PROMPT_OUTPUTS_FAILED_VALIDATION,
+                "message": "Prompt outputs failed validation",
+                "details": "\n".join(lines),
+                "extra_info": {},
+            }
+        return {"error": top, "node_errors": self.comfy_node_errors()}
+
+    def format_text(self) -> str:
+        """A readable report for the command line."""
+        if self.ok and not self.warnings:
+            return (
+                f"workflow is valid ({len(self.graph)} nodes, outputs: {_ids(self.good_outputs)})"
+            )
+        lines = []
+        if self.problems:
+            nodes = len(self.problems_by_node())
+            lines.append(
+                f"workflow is invalid: {len(self.problems)} problem(s) in {nodes} node(s); "
+                f"outputs that cannot run: {_ids(self.failed_outputs)}"
+            )
+            lines.extend(f"  - {problem.describe()}" for problem in self.problems)
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning(s):")
+            lines.extend(f"  - {warning.describe()}" for warning in self.warnings)
+        return "\n".join(lines)
+
+
+def validate(
+    graph: Graph, catalog: Catalog, dynamic_choices: DynamicChoices | None = None
+) -> ValidationReport:
+    """Check every node of ``graph`` against ``catalog`` and report all problems at once.
+
+    ``dynamic_choices`` fills combo lists declared with ``choices_from`` (e.g. "checkpoints");
+    a list that is absent from the mapping is not checked. The report's ``graph`` holds literal
+    values converted as ComfyUI converts them ("20" -> 20 for an INT, 8 -> 8.0 for a FLOAT).
+    """
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    normalized: dict[str, Node] = {}
+
+    for node_id in graph.ids():
+        node = graph.node(node_id)
+        definition = catalog.find(node.type)
+        if definition is None:
+            problems.append(_unknown_type(node, catalog))
+            continue
+        try:
+            checked = _NodeCheck(graph, catalog, dynamic_choices, node, definition)
+            checked.run()
+        except Exception as error:  # a bug here must not hide the other nodes' problems
+            problems.append(
+                Problem(
+                    EXCEPTION_DURING_VALIDATION,
+                    "Exception when validating node",
+                    str(error),
+                    node.id,
+                    node.type,
+                    extra_info={"exception_type": type(error).__name__},
+                    hint="this is a bug in rxgen or in the node's definition; please report it",
+                )
+            )
+            continue
+        problems.extend(checked.problems)
+        warnings.extend(checked.warnings)
+        if checked.coerced:
+            normalized[node_id] = Node(
+                node.id, node.type, {**node.inputs, **checked.coerced}, node.title
+            )
+
+    problems.extend(_cycle_problems(graph))
+    outputs = tuple(
+        node_id
+        for node_id in graph.ids()
+        if (definition := catalog.find(graph.node(node_id).type)) is not None
+        and definition.output_node
+    )
+    if not outputs:
+        problems.append(
+            Problem(
+                PROMPT_NO_OUTPUTS,
+                "Prompt has no outputs",
+                hint="add an output node such as SaveImage or PreviewImage",
+            )
+        )
+
+    bad_nodes = {p.node_id for p in problems if p.node_id is not None}
+    dependent: dict[str, list[str]] = {node_id: [] for node_id in bad_nodes}
+    good_outputs = []
+    for output_id in outputs:
+        needed = graph.ancestors([output_id], include_roots=True)
+        failing = needed & bad_nodes
+        for node_id in failing:
+            dependent[node_id].append(output_id)
+        if not failing:
+            good_outputs.append(output_id)
+
+    if normalized:
+        graph = Graph(normalized.get(node.id, node) for node in graph)
+    return ValidationReport(
+        problems=tuple(_ordered(problems)),
+        warnings=tuple(warnings),
+        output_nodes=outputs,
+        good_outputs=tuple(good_outputs),
+        dependent_outputs=MappingProxyType({k: tuple(v) for k, v in dependent.items()}),
+        graph=graph,
+    )
+
+
+class _NodeCheck:
+    """The checks of one node whose type is known."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        catalog: Catalog,
+        dynamic_choices: DynamicChoices | None,
+        node: Node,
+        definition: NodeDef,
+    ) -> None:
+        self.graph = graph
+        self.catalog = catalog
+        self.dynamic_choices = dynamic_choices
+        self.node = node
+        self.definition = definition
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.coerced: dict[str, InputValue] = {}
+
+    def run(self) -> None:
+        for spec in self.definition.inputs:
+            if spec.name not in self.node.inputs:
+                if self.definition.is_required(spec.name):
+                    self._missing(spec)
+                continue
+            value = self.node.inputs[spec.name]
+            if isinstance(value, Link):
+                self._check_link(spec, value)
+            elif isinstance(value, list):
+                self._problem(
+                    BAD_LINKED_INPUT,
+                    "Bad linked input, must be a length-2 list of [node_id, slot_index]",
+                    spec,
+                    spec.name,
+                    hint='write a link as ["<node id>", <output index>]',
+                    received_value=value,
+                )
+            else:
+                self._check_literal(spec, value)
+        for name in self.node.inputs:
+            if not self.definition.has_input(name):
+                known = ", ".join(spec.name for spec in self.definition.inputs) or "none"
+                self.warnings.append(
+                    Problem(
+                        UNKNOWN_INPUT,
+                        "Input is not declared by the node type and will be ignored",
+                        name,
+                        self.node.id,
+                        self.node.type,
+                        name,
+                        hint=f"check the spelling; {self.node.type} has inputs: {known}",
+                    )
+                )
+
+    # --- links --------------------------------------------------------------------------------
+
+    def _check_link(self, spec: InputSpec, link: Link) -> None:
+        source = self.graph.nodes.get(link.node_id)
+        received = link.to_api()
+        if source is None:
+            self._problem(
+                BAD_LINKED_INPUT,
+                "Bad linked input, the linked node does not exist",
+                spec,
+                f"{spec.name}: node '{link.node_id}' is not in the prompt",
+                hint="link it to an existing node or remove the link",
+                received_value=received,
+            )
+            return
+        source_def = self.catalog.find(source.type)
+        if source_def is None:
+            return  # the unknown type is reported on the source node itself
+        outputs = source_def.outputs
+        if link.output_index >= len(outputs):
+            self._problem(
+                BAD_LINKED_INPUT,
+                "Bad linked input, the output index is out of range",
+                spec,
+                f"{spec.name}: node '{link.node_id}' ({source.type}) has {len(outputs)} "
+                f"output(s), index {link.output_index} was asked",
+                hint=_index_hint(len(outputs)),
+                received_value=received,
+            )
+            return
+        received_type = outputs[link.output_index].type
+        if not is_compatible(received_type, spec.type):
+            self._problem(
+                RETURN_TYPE_MISMATCH,
+                "Return type mismatch between linked nodes",
+                spec,
+                f"{spec.name}, received_type({received_type}) mismatch input_type({spec.type})",
+                hint=f"link an output of type {spec.type} instead",
+                received_type=received_type,
+                linked_node=received,
+            )
+
+    # --- literals -----------------------------------------------------------------------------
+
+    def _check_literal(self, spec: InputSpec, value: JsonValue) -> None:
+        if spec.is_combo:
+            self._check_choice(spec, value)
+            return
+        members = split_union(spec.type)
+        if SocketType.ANY in members:
+            return
+        convertible = [t for t in members if t in _CONVERTERS]
+        if not convertible:
+            self._problem(
+                INVALID_INPUT_TYPE,
+                "Input needs a link, not a literal value",
+                spec,
+                f"{spec.name}: expected a link from a {spec.type} output, got {value!r}",
+                hint=f"connect an output of type {spec.type} to it",
+                received_value=value,
+            )
+            return
+        converted: Any = _NOT_CONVERTED
+        reasons = []
+        for type_name in convertible:
+            try:
+                converted = _CONVERTERS[type_name](value)
+                break
+            except (TypeError, ValueError) as error:
+                reasons.append(str(error))
+        if converted is _NOT_CONVERTED:
+            self._problem(
+                INVALID_INPUT_TYPE,
+                f"Failed to convert an input value to a {spec.type} value",
+                spec,
+                f"{spec.name}, {value!r}, {'; '.join(reasons)}",
+                hint=f"give it a {spec.type} value{_range_text(spec)}",
+                received_value=value,
+            )
+            return
+        if converted != value or type(converted) is not type(value):
+            self.coerced[spec.name] = converted
+        if isinstance(converted, int | float) and not isinstance(converted, bool):
+            self._check_range(spec, converted)
+
+    def _check_range(self, spec: InputSpec, value: float) -> None:
+        if spec.min is not None and value < spec.min:
+            self._problem(
+                VALUE_SMALLER_THAN_MIN,
+                f"Value {value} smaller than min of {spec.min}",
+                spec,
+                spec.name,
+                hint=f"use a value{_range_text(spec)}",
+                received_value=value,
+            )
+        elif spec.max is not None and value > spec.max:
+            self._problem(
+                VALUE_BIGGER_THAN_MAX,
+                f"Value {value} bigger than max of {spec.max}",
+                spec,
+                spec.name,
+                hint=f"use a value{_range_text(spec)}",
+                received_value=value,
+            )
+
+    def _check_choice(self, spec: InputSpec, value: JsonValue) -> None:
+        if spec.choices is None and (
+            self.dynamic_choices is None or spec.choices_from not in self.dynamic_choices
+        ):
+            return  # the list is filled at run time and was not given: nothing to check against
+        choices = spec.resolved_choices(self.dynamic_choices)
+        if _is_choice(value, choices):
+            return
+        if len(choices) > _MAX_LISTED_CHOICES:
+            list_info = f"(list of length {len(choices)})"
+        else:
+            list_info = str(list(choices))
+        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=3)
+        hint = (
+            f"did you mean {', '.join(repr(c) for c in close)}?"
+            if close
+            else "choose one of the listed values"
+            if choices
+            else f"the list {spec.choices_from!r} is empty; add files to it first"
+        )
+        self._problem(
+            VALUE_NOT_IN_LIST,
+            "Value not in list",
+            spec,
+            f"{spec.name}: '{value}' not in {list_info}",
+            hint=hint,
+            config=len(choices) <= _MAX_LISTED_CHOICES,
+            received_value=value,
+        )
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _missing(self, spec: InputSpec) -> None:
+        if spec.is_widget:
+            hint = f"give it a value{_range_text(spec)} or link a {spec.type} output to it"
+        else:
+            hint = f"connect an output of type {spec.type} to it"
+        self._problem(
+            REQUIRED_INPUT_MISSING, "Required input is missing", spec, spec.name, hint=hint
+        )
+
+    def _problem(
+        self,
+        kind: str,
+        message: str,
+        spec: InputSpec,
+        details: str,
+        *,
+        hint: str,
+        config: bool = True,
+        **extra: JsonValue,
+    ) -> None:
+        input_config = spec.to_object_info(self.dynamic_choices) if config else None
+        self.problems.append(
+            Problem(
+                kind,
+                message,
+                details,
+                self.node.id,
+                self.node.type,
+                spec.name,
+                extra_info={"input_config": input_config, **extra},
+                hint=hint,
+            )
+        )
+
+
+# --- conversions, as ComfyUI converts literals but without its silent truncations ------------
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{value} is not a whole number")
+        return int(value)
+    if isinstance(value, str):
+        return int(value.strip())
+    raise TypeError(f"{type(value).__name__} is not a number")
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int | float | str):
+        converted = float(value.strip() if isinstance(value, str) else value)
+        if not math.isfinite(converted):
+            raise ValueError(f"{value} is not a finite number")
+        return converted
+    raise TypeError(f"{type(value).__name__} is not a number")
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not text")
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"{type(value).__name__} is not true or false")
+
+
+_CONVERTERS: Final[Mapping[str, Any]] = {
+    SocketType.INT: _to_int,
+    SocketType.FLOAT: _to_float,
+    SocketType.STRING: _to_string,
+    SocketType.BOOLEAN: _to_bool,
+}
+_NOT_CONVERTED: Final = object()
+
+
+def _is_choice(value: JsonValue, choices: Sequence[Any]) -> bool:
+    # Compare with types: True must not match a choice 1, nor 1 match "1".
+    return any(value == choice and type(value) is type(choice) for choice in choices)
+
+
+def _range_text(spec: InputSpec) -> str:
+    if spec.min is not None and spec.max is not None:
+        return f" between {spec.min} and {spec.max}"
+    if spec.min is not None:
+        return f" of at least {spec.min}"
+    if spec.max is not None:
+        return f" of at most {spec.max}"
+    return ""
+
+
+def _index_hint(count: int) -> str:
+    if count == 0:
+        return "this node has no outputs to link from"
+    return f"use an output index from 0 to {count - 1}"
+
+
+def _unknown_type(node: Node, catalog: Catalog) -> Problem:
+    close = catalog.close_matches(node.type)
+    hint = (
+        f"did you mean {', '.join(repr(m) for m in close)}?"
+        if close
+        else "install the plugin that provides it, or replace the node"
+    )
+    return Problem(
+        INVALID_PROMPT,
+        f"Cannot execute because node {node.type} does not exist.",
+        f"Node ID '#{node.id}'",
+        node.id,
+        node.type,
+        hint=hint,
+    )
+
+
+def _cycle_problems(graph: Graph) -> Iterable[Problem]:
+    for cycle in graph.cycles():
+        shown = " -> ".join((*cycle, cycle[0]))
+        for node_id in cycle:
+            yield Problem(
+                DEPENDENCY_CYCLE,
+                "Dependency cycle detected",
+                f"nodes on the cycle: {shown}",
+                node_id,
+                graph.node(node_id).type,
+                extra_info={"cycle": list(cycle)},
+                hint="remove one of the links on the cycle",
+            )
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    # Prompt-wide problems first, then by node id; stable within a node (input order).
+    return sorted(
+        problems,
+        key=lambda p: (p.node_id is not None, node_sort_key(p.node_id or "")),
+    )
+
+
+def _ids(node_ids: Iterable[str]) -> str:
+    return ", ".join(node_ids) or "none"
