@@ -179,8 +179,23 @@ def _seed_drawn(
 
 
 # -- planning --------------------------------------------------------------------------------
+_parsed: dict[int, tuple[dict[str, Any], Graph]] = {}
+
+
 def _graph(job: JobRun) -> Graph:
-    return api_to_graph(job.prompt)
+    """The job's graph, parsed once per prompt object (a job keeps the same dict throughout).
+
+    A memo, not state: it is keyed by the prompt's identity and checked, so it returns exactly
+    what parsing would, and is bounded so finished jobs' graphs do not pile up.
+    """
+    found = _parsed.get(id(job.prompt))
+    if found is not None and found[0] is job.prompt:
+        return found[1]
+    graph = api_to_graph(job.prompt)
+    if len(_parsed) >= 64:
+        _parsed.clear()
+    _parsed[id(job.prompt)] = (job.prompt, graph)
+    return graph
 
 
 def _required(graph: Graph, wanted: Iterable[str], available: set[str]) -> set[str]:

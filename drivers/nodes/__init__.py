@@ -1,8 +1,9 @@
-"""Implementations of nodes: the light CPU nodes and third-party plugins."""
+"""Implementations of nodes and the driver that runs them: light CPU nodes, output nodes, plugins."""
 
 from __future__ import annotations
 
-from drivers.nodes.light_ops import LIGHT_OPS, NodeFunction, NodeInputError
+from drivers.nodes.context import NodeContext, NodeImplementation, NodeResult
+from drivers.nodes.light_ops import LIGHT_OPS, NodeInputError
 from drivers.nodes.plugins import (
     ENTRY_POINT_GROUP,
     NodePack,
@@ -12,16 +13,23 @@ from drivers.nodes.plugins import (
     build_registry,
     discover_plugins,
 )
+from drivers.nodes.registry import registry
+from drivers.nodes.runner import NodeRunner
+from drivers.nodes.store import OutputStore
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "LIGHT_OPS",
-    "NodeFunction",
+    "NodeContext",
+    "NodeImplementation",
     "NodeInputError",
     "NodePack",
     "NodeRegistry",
+    "NodeRunner",
+    "OutputStore",
     "PluginError",
     "PluginScan",
     "build_registry",
     "discover_plugins",
+    "registry",
 ]

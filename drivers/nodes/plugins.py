@@ -7,7 +7,7 @@ A distribution declares, in its packaging metadata::
 
 where ``provider`` (or a zero-argument callable returning it, such as a class) offers
 ``node_definitions() -> Iterable[NodeDef]`` and ``node_implementations() -> Mapping[str,
-NodeFunction]``. A broken plugin is reported, naming its distribution, and skipped; the other
+NodeImplementation]``. A broken plugin is reported, naming its distribution, and skipped; the other
 plugins still load.
 """
 
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from components.nodes.catalog import Catalog, DuplicateNodeTypeError
 from components.nodes.schema import NodeDef
-from drivers.nodes.light_ops import NodeFunction
+from drivers.nodes.context import NodeImplementation
 
 ENTRY_POINT_GROUP: Final = "rxgen.nodes"
 _DEFAULT_MODULE: Final = NodeDef.model_fields["python_module"].default
@@ -54,7 +54,7 @@ class NodePack:
     distribution: str
     entry_point: str
     definitions: tuple[NodeDef, ...]
-    implementations: Mapping[str, NodeFunction]
+    implementations: Mapping[str, NodeImplementation]
 
     @property
     def name(self) -> str:
@@ -74,7 +74,7 @@ class NodeRegistry:
     """A catalog with the implementations that run its nodes, and the plugins left out."""
 
     catalog: Catalog
-    implementations: Mapping[str, NodeFunction] = field(default_factory=dict)
+    implementations: Mapping[str, NodeImplementation] = field(default_factory=dict)
     errors: tuple[PluginError, ...] = ()
 
 
@@ -149,7 +149,7 @@ def load_pack(entry_point: metadata.EntryPoint) -> NodePack:
 
 def build_registry(
     base: Catalog,
-    implementations: Mapping[str, NodeFunction],
+    implementations: Mapping[str, NodeImplementation],
     scan: PluginScan,
 ) -> NodeRegistry:
     """Add each loaded pack to ``base``; a pack whose names clash is left out whole."""
@@ -170,7 +170,7 @@ def build_registry(
 
 def _check_implementations(
     raw: Any, names: set[str], fail: Callable[[str], PluginLoadError]
-) -> Mapping[str, NodeFunction]:
+) -> Mapping[str, NodeImplementation]:
     if not isinstance(raw, Mapping):
         raise fail(
             f"node_implementations() returned {type(raw).__name__}; it must return a mapping "

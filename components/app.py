@@ -1,0 +1,32 @@
+"""The root main: the workflow executor with a recorded state channel.
+
+``make_app(catalog)`` builds it for any catalog (plugins included); ``main`` is the one for
+the built-in nodes, importable by name so a recorded log can be replayed against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reactivex import Observable
+
+from components.nodes import Catalog, default_catalog
+from components.workflow.component import executor
+from rxcore.isolate import isolate
+from rxcore.state import with_state
+
+Main = Callable[[dict[str, Any]], dict[str, Observable[Any]]]
+
+
+def make_app(catalog: Catalog) -> Main:
+    run_jobs = executor(catalog)
+
+    def app(sources: dict[str, Any]) -> dict[str, Observable[Any]]:
+        # The executor keeps its state under "executor", leaving room for siblings.
+        return dict(isolate(run_jobs, {"state": "executor", "*": None})(sources))
+
+    return with_state(app)
+
+
+main = make_app(default_catalog())
