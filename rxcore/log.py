@@ -29,6 +29,7 @@ import msgpack
 
 from . import message
 from .segments import Retention, SegmentReader, SegmentWriter
+from .state_diff import state_patch
 
 FORMAT = "rxgen.log"
 VERSION = 1
@@ -121,9 +122,11 @@ class LogWriter:
         self._append(_SINK, cause, self._pack((driver, value)))
 
     def state(self, cause: int, reducer: str, state: Any) -> None:
-        plain = message.to_plain(state)
-        patch = diff(self._state, plain)
-        self._state = plain
+        if self._changes:
+            patch = state_patch(self._state, state)
+        else:
+            patch = [{"op": "replace", "path": "", "value": message.to_plain(state)}]
+        self._state = state
         self._changes += 1
         self._append(Kind.STATE, cause, self._packer.pack((reducer, patch, self._changes)))
         if self._changes % self._snapshot_every == 0:
@@ -137,7 +140,7 @@ class LogWriter:
 
     # -- snapshots ---------------------------------------------------------------------------
     def _snapshot(self, seq: int) -> None:
-        payload = msgpack.packb((self._changes, self._state))
+        payload = self._packer.pack((self._changes, self._state))
         self._append(Kind.SNAPSHOT, seq, payload, indexed=True)
 
     def _on_roll(self, segments: SegmentWriter) -> None:
@@ -147,9 +150,8 @@ class LogWriter:
         if self._header is not None:
             segments.append(Kind.HEADER, seq, self._header)
         if self._changes:
-            segments.append(
-                Kind.SNAPSHOT, seq, msgpack.packb((self._changes, self._state)), indexed=True
-            )
+            payload = self._packer.pack((self._changes, self._state))
+            segments.append(Kind.SNAPSHOT, seq, payload, indexed=True)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import msgpack
 
 TYPE_KEY: Final = "$t"
 REDACTED: Final = "<redacted>"
-_SENSITIVE: Final = "rxgen.sensitive"
+SENSITIVE_KEY: Final = "rxgen.sensitive"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -49,7 +49,7 @@ class Request(Message):
 
 def sensitive(**kwargs: Any) -> Any:
     """A dataclass field whose value is redacted in the log (``password: str = sensitive()``)."""
-    metadata = {**kwargs.pop("metadata", {}), _SENSITIVE: True}
+    metadata = {**kwargs.pop("metadata", {}), SENSITIVE_KEY: True}
     return dataclasses.field(metadata=metadata, **kwargs)
 
 
@@ -75,7 +75,9 @@ def _build_encoder(cls: type, redact: bool) -> _Encoder:
     if dataclasses.is_dataclass(cls):
         fields = dataclasses.fields(cls)
         names = tuple(f.name for f in fields)
-        secret = frozenset(f.name for f in fields if f.metadata.get(_SENSITIVE)) if redact else ()
+        secret = (
+            frozenset(f.name for f in fields if f.metadata.get(SENSITIVE_KEY)) if redact else ()
+        )
         if not secret:
             count = len(names)
 
@@ -104,7 +106,7 @@ def _build_encoder(cls: type, redact: bool) -> _Encoder:
         secret_names = frozenset(
             name
             for name, info in getattr(cls, "model_fields", {}).items()
-            if redact and (info.json_schema_extra or {}).get(_SENSITIVE)
+            if redact and (info.json_schema_extra or {}).get(SENSITIVE_KEY)
         )
 
         def encode_model(obj: Any) -> dict[str, Any]:
@@ -130,6 +132,11 @@ def _default(cache: dict[type, _Encoder], redact: bool) -> Callable[[Any], Any]:
         if encoder is None:
             if isinstance(obj, frozenset | set):
                 return sorted(obj)
+            if isinstance(obj, int):
+                raise EncodeError(
+                    f"cannot encode the integer {obj} for the log: it does not fit in 64 bits; "
+                    "keep it as a string if it must be this large"
+                )
             encoder = cache[cls] = _build_encoder(cls, redact)
         return encoder(obj)
 

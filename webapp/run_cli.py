@@ -129,6 +129,7 @@ async def _run(job: SubmitJob, plugins: Any, args: argparse.Namespace, out: Text
         loop.remove_signal_handler(signal.SIGINT)
         runtime.dispose()
     if isinstance(outcome, JobRejected):
+        print(f"rxgen run: {args.workflow} was rejected; nothing ran", file=sys.stderr)
         return 2
     outputs = outcome.outputs if isinstance(outcome, JobFinished | JobFailed | JobCancelled) else {}
     for node_id, ui in sorted(outputs.items()):

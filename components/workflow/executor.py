@@ -228,13 +228,24 @@ def _start(state: ExecutorState, job: JobRun, catalog: Catalog, effects: Effects
     return _advance(_with_job(state, job), job, graph, effects)
 
 
-def _advance(state: ExecutorState, job: JobRun, graph: Graph, effects: Effects) -> ExecutorState:
-    """Dispatch every waiting node whose inputs all exist; finish the job when nothing is left."""
+def _advance(
+    state: ExecutorState,
+    job: JobRun,
+    graph: Graph,
+    effects: Effects,
+    candidates: frozenset[str] | None = None,
+) -> ExecutorState:
+    """Dispatch every waiting node whose inputs all exist; finish the job when nothing is left.
+
+    ``candidates``, when given, are the only nodes that can have become ready (the readers of a
+    node that just finished): checking just those keeps a long job linear, not quadratic.
+    """
     present = set(job.finished) | set(job.cached)
     ready = [
         node_id
         for node_id in job.waiting
-        if all(link.node_id in present for _, link in graph.node(node_id).links())
+        if (candidates is None or node_id in candidates)
+        and all(link.node_id in present for _, link in graph.node(node_id).links())
     ]
     requests = dict(state.requests)
     for node_id in ready:
@@ -316,7 +327,8 @@ def _node_done(
     )
     effects.append(NodeExecuted(job_id=job.job_id, node_id=node_id, ui=dict(event.ui)))
     effects.append(_progress(job))
-    return _advance(_with_job(state, job), job, _graph(job), effects)
+    graph = _graph(job)
+    return _advance(_with_job(state, job), job, graph, effects, graph.downstream(node_id))
 
 
 def _node_progress(state: ExecutorState, event: NodeProgress, effects: Effects) -> None:

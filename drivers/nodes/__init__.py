@@ -1,4 +1,4 @@
-"""Implementations of nodes and the driver that runs them: light CPU nodes, output nodes, plugins."""
+"""Node implementations and the driver that runs them: light nodes, output nodes, plugins."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ __all__ = [
     "NodeInputError",
     "NodePack",
     "NodeRegistry",
+    "NodeResult",
     "NodeRunner",
     "OutputStore",
     "PluginError",

@@ -491,3 +491,24 @@ LIGHT_OPS: Final[Mapping[str, NodeFunction]] = {
     "ImageBlend": image_blend,
     "ImageCompositeMasked": image_composite_masked,
 }
+
+# Nodes on plain numbers and strings: microseconds of work, so the node runner runs them on the
+# loop rather than paying a thread hop (about 0.3 ms) for each.
+SCALAR_OPS: Final[frozenset[str]] = frozenset(
+    {
+        "PrimitiveInt",
+        "PrimitiveFloat",
+        "PrimitiveString",
+        "PrimitiveStringMultiline",
+        "PrimitiveBoolean",
+        "Seed",
+        "IntMath",
+        "FloatMath",
+        "IntCompare",
+        "FloatCompare",
+        "IntToFloat",
+        "FloatToInt",
+        "StringConcatenate",
+        "PromptTemplate",
+    }
+)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from components.workflow.protocol import (
     RunNode,
 )
 from drivers.nodes.context import NodeContext, NodeImplementation, NodeResult, accepts_context
-from drivers.nodes.light_ops import NodeInputError
+from drivers.nodes.light_ops import SCALAR_OPS, NodeInputError
 from drivers.nodes.store import OutputStore
 from rxcore.driver import Context, Failed, RequestCancelled, ThreadDriver, with_scope
 from rxcore.message import pack
@@ -52,7 +52,8 @@ class NodeRunner(ThreadDriver[RunNode]):
     ``output_dir`` is where SaveImage writes (it fails without one); ``temp_dir`` where
     PreviewImage writes (default: ``temp`` beside ``output_dir``). ``prompts`` maps a job id to
     its API prompt, which output nodes embed in their files; it is called on worker threads.
-    ``max_workers`` nodes run at once.
+    ``max_workers`` nodes run at once. Node types in ``inline`` (default: the built-in scalar
+    nodes) run on the event loop: their work is cheaper than the hop to a worker thread.
     """
 
     def __init__(
@@ -64,9 +65,16 @@ class NodeRunner(ThreadDriver[RunNode]):
         output_dir: str | Path | None = None,
         temp_dir: str | Path | None = None,
         prompts: PromptLookup | None = None,
+        inline: Collection[str] | None = None,
         name: str = "nodes",
     ) -> None:
-        super().__init__(self._run, name=name, max_workers=max_workers)
+        inline_types = frozenset(SCALAR_OPS if inline is None else inline)
+        super().__init__(
+            self._run,
+            name=name,
+            max_workers=max_workers,
+            inline=lambda request: getattr(request, "node_type", None) in inline_types,
+        )
         self.store = store
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.temp_dir = Path(temp_dir) if temp_dir is not None else None

@@ -87,6 +87,7 @@ class OutputStore:
         self._bytes = 0
         self._pins: dict[str, set[str]] = {}  # key -> jobs pinning it
         self._jobs: dict[str, set[str]] = {}  # job -> keys it pinned
+        self.evictions = 0  # entries pushed out since start, for metrics
 
     def put(self, key: str, outputs: tuple[Any, ...], job_id: str | None = None) -> list[str]:
         """Store ``outputs`` under ``key`` (replacing what was there), pinned to ``job_id``.
@@ -177,6 +178,7 @@ class OutputStore:
             entry = self._entries.pop(key)
             self._bytes -= entry.size
             evicted.append(key)
+            self.evictions += 1
             if self._bytes <= self.max_bytes:
                 break
         return evicted

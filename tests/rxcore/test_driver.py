@@ -72,6 +72,31 @@ def test_thread_driver_runs_off_the_loop_and_posts_back_in_order() -> None:
     assert events[-1].thread.startswith("rxgen-cpu")
 
 
+def test_inline_requests_run_on_the_loop_in_a_later_turn_in_order() -> None:
+    driver: ThreadDriver[Work] = ThreadDriver(
+        blocking_work, name="cpu", inline=lambda request: request.steps < 3
+    )
+    requests = reactivex.of(
+        Work(request_id="cheap", steps=1),
+        Work(request_id="dear", steps=3),
+        Work(request_id="bad", fail=True),
+        Cancel(request_id="cheap"),
+    )
+    events = collect(driver, requests, until=6)
+    done = {e.request_id: e for e in events if isinstance(e, Done | Failed | Cancelled)}
+    assert done["dear"].thread.startswith("rxgen-cpu")
+    # The cancel was emitted in the same turn as the request, before the inline work ran.
+    assert done["cheap"] == Cancelled(request_id="cheap")
+    assert done["bad"] == Failed(request_id="bad", error="RuntimeError", message="model exploded")
+
+
+def test_inline_work_runs_on_the_loop_thread() -> None:
+    driver: ThreadDriver[Work] = ThreadDriver(blocking_work, name="cpu", inline=lambda r: True)
+    events = collect(driver, reactivex.of(Work(request_id="a", steps=2)), until=3)
+    assert [type(e).__name__ for e in events] == ["Step", "Step", "Done"]
+    assert events[-1].thread == threading.main_thread().name
+
+
 def test_failure_becomes_a_failed_event_with_the_error() -> None:
     driver: ThreadDriver[Work] = ThreadDriver(blocking_work, name="cpu")
     events = collect(driver, reactivex.of(Work(request_id="a", fail=True)), until=1)
