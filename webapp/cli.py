@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import log_cli
+from . import log_cli, models_cli, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     log_cli.add_parser(commands)
+    run_cli.add_parser(commands)
+    models_cli.add_parser(commands)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from components.nodes.catalog import Catalog, DuplicateNodeTypeError, UnknownNodeTypeError
 from components.nodes.core import CORE_NODES, SAMPLER_NAMES, SCHEDULER_NAMES
 from components.nodes.light import LIGHT_NODES
+from components.nodes.sampler_support import sampler_pair_rule
 from components.nodes.schema import DynamicChoices, InputSpec, NodeDef, OutputSpec
 from components.nodes.types import SocketType, is_compatible
 
@@ -28,4 +29,7 @@ __all__ = [
 
 def default_catalog() -> Catalog:
     """rxgen's built-in nodes: ComfyUI's core model nodes and the light nodes."""
-    return Catalog.from_sources({"core": CORE_NODES, "light": LIGHT_NODES})
+    catalog = Catalog.from_sources({"core": CORE_NODES, "light": LIGHT_NODES})
+    return catalog.with_rules(
+        {"KSampler": [sampler_pair_rule], "KSamplerAdvanced": [sampler_pair_rule]}
+    )

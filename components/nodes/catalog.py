@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from pydantic import JsonValue
 
@@ -45,10 +46,16 @@ class DuplicateNodeTypeError(ValueError):
         )
 
 
-class Catalog:
-    """Node definitions by name, each remembering the source it came from."""
+# A check across a node's literal inputs that a single input's spec cannot express (a sampler
+# that has no counterpart for a scheduler): given the inputs, (input name, reason) pairs.
+InputRule = Callable[[Mapping[str, Any]], Iterable[tuple[str, str]]]
 
-    __slots__ = ("_defs", "_sources")
+
+class Catalog:
+    """Node definitions by name, each remembering the source it came from, plus the rules that
+    check combinations of a node type's inputs."""
+
+    __slots__ = ("_defs", "_rules", "_sources")
 
     def __init__(self, definitions: Iterable[NodeDef] = (), source: str = "rxgen") -> None:
         defs: dict[str, NodeDef] = {}
@@ -56,6 +63,7 @@ class Catalog:
         _add_all(defs, sources, definitions, source)
         self._defs: Mapping[str, NodeDef] = MappingProxyType(defs)
         self._sources: Mapping[str, str] = MappingProxyType(sources)
+        self._rules: Mapping[str, tuple[InputRule, ...]] = MappingProxyType({})
 
     @classmethod
     def from_sources(cls, sources: Mapping[str, Iterable[NodeDef] | Catalog]) -> Catalog:
@@ -77,7 +85,27 @@ class Catalog:
         merged = Catalog()
         merged._defs = MappingProxyType(defs)
         merged._sources = MappingProxyType(sources)
+        rules = dict(self._rules)
+        if isinstance(other, Catalog):
+            for name, more in other._rules.items():
+                rules[name] = (*rules.get(name, ()), *more)
+        merged._rules = MappingProxyType(rules)
         return merged
+
+    def with_rules(self, rules: Mapping[str, Iterable[InputRule]]) -> Catalog:
+        """A copy whose node types named in ``rules`` also get those checks."""
+        unknown = sorted(set(rules) - set(self._defs))
+        if unknown:
+            raise KeyError(f"rules given for node types not in the catalog: {', '.join(unknown)}")
+        copy = self.merged(())
+        merged = dict(copy._rules)
+        for name, more in rules.items():
+            merged[name] = (*merged.get(name, ()), *more)
+        copy._rules = MappingProxyType(merged)
+        return copy
+
+    def rules_for(self, name: str) -> tuple[InputRule, ...]:
+        return self._rules.get(name, ())
 
     def get(self, name: str) -> NodeDef:
         """The definition called ``name``; UnknownNodeTypeError names close matches if absent."""

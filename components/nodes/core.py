@@ -52,7 +52,9 @@ SCHEDULER_NAMES: Final = (
     "simple",
     "ddim_uniform",
 )
-LATENT_UPSCALE_METHODS: Final = ("nearest-exact", "bilinear", "area", "bicubic", "bislerp")
+# ComfyUI also offers "bislerp" (spherical interpolation); rxgen has no faithful version yet,
+# so a workflow asking for it fails validation instead of silently getting another method.
+LATENT_UPSCALE_METHODS: Final = ("nearest-exact", "bilinear", "area", "bicubic")
 CROP_METHODS: Final = ("disabled", "center")
 
 _MODULE = "nodes"
@@ -313,6 +315,24 @@ LATENT_UPSCALE_BY = NodeDef(
     outputs=(output(T.LATENT),),
 )
 
+VAE_ENCODE_FOR_INPAINT = NodeDef(
+    name="VAEEncodeForInpaint",
+    display_name="VAE Encode (for Inpainting)",
+    category="latent/inpaint",
+    description=(
+        "Encodes the image with the masked area blanked to grey, and sets the (grown) mask as "
+        "the latent's noise mask: for regenerating the masked area with a denoise of 1."
+    ),
+    python_module=_MODULE,
+    required=(
+        socket("pixels", T.IMAGE),
+        socket("vae", T.VAE),
+        socket("mask", T.MASK),
+        int_input("grow_mask_by", 6, min=0, max=64, step=1),
+    ),
+    outputs=(output(T.LATENT),),
+)
+
 SET_LATENT_NOISE_MASK = NodeDef(
     name="SetLatentNoiseMask",
     display_name="Set Latent Noise Mask",
@@ -332,6 +352,7 @@ CORE_NODES: Final[tuple[NodeDef, ...]] = (
     KSAMPLER_ADVANCED,
     VAE_DECODE,
     VAE_ENCODE,
+    VAE_ENCODE_FOR_INPAINT,
     VAE_LOADER,
     LORA_LOADER,
     LOAD_IMAGE,

@@ -16,15 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from components.nodes.catalog import Catalog
 from components.workflow.comfy_api import api_to_graph, graph_to_api
-from components.workflow.comfy_editor import (
+from components.workflow.comfy_editor import apply_modes
+from components.workflow.comfy_editor_read import read_editor
+from components.workflow.comfy_editor_types import (
     MODE_ALWAYS,
     EditorImport,
     EditorNodeInfo,
     EditorNote,
-    apply_modes,
-    read_editor,
-    write_editor,
 )
+from components.workflow.comfy_editor_write import write_editor
 from components.workflow.graph import Graph, node_sort_key
 
 DOCUMENT_FORMAT = "rxgen.workflow"

@@ -7,13 +7,9 @@ import pytest
 
 from components.nodes import default_catalog
 from components.workflow.comfy_api import graph_to_api
-from components.workflow.comfy_editor import (
-    EditorFormatError,
-    apply_modes,
-    editor_to_api,
-    editor_to_graph,
-    read_editor,
-)
+from components.workflow.comfy_editor import apply_modes, editor_to_api, editor_to_graph
+from components.workflow.comfy_editor_read import read_editor
+from components.workflow.comfy_editor_types import EditorFormatError
 from components.workflow.graph import Graph, Link, Node
 
 FIXTURES = Path(__file__).parent / "fixtures"

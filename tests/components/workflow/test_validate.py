@@ -8,7 +8,8 @@ import pytest
 from components.nodes import default_catalog
 from components.workflow.comfy_api import api_to_graph
 from components.workflow.graph import Graph, Link, Node
-from components.workflow.validate import Problem, ValidationReport, validate
+from components.workflow.problems import Problem, ValidationReport
+from components.workflow.validate import validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The package exports the function ``validate``, which hides the module of the same name.
