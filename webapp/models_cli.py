@@ -69,7 +69,12 @@ def add_parser(subparsers: Any) -> None:
         help="build a tiny random-weight model for tests and trying rxgen (produces noise)",
     )
     tiny.add_argument("name", help="name of the new model directory")
-    tiny.add_argument("--kind", choices=["sd"], default="sd", help="architecture (default sd)")
+    tiny.add_argument(
+        "--kind",
+        choices=["sd", "t2v"],
+        default="sd",
+        help="sd: Stable Diffusion 1.x (default); t2v: ModelScope text-to-video",
+    )
     tiny.add_argument("--seed", type=int, default=0, help="weight seed (default 0)")
     tiny.add_argument(
         "--single-file",
@@ -196,8 +201,15 @@ def _create_tiny(store: ModelStore, args: argparse.Namespace, out: TextIO) -> in
     checkpoint = (
         store.new_model_path(checkpoint_name, checkpoint=True) if args.single_file else None
     )
+    if args.kind == "t2v" and args.single_file:
+        raise ModelStoreError("--single-file is for --kind sd; text-to-video models are folders")
     started = time.perf_counter()
-    path = create_tiny_sd(target, seed=args.seed)
+    if args.kind == "t2v":
+        from drivers.diffusion.tiny_t2v import create_tiny_t2v
+
+        path = create_tiny_t2v(target, seed=args.seed)
+    else:
+        path = create_tiny_sd(target, seed=args.seed)
     out.write(f"created {args.name} at {path} ({time.perf_counter() - started:.1f} s)\n")
     if checkpoint is not None:
         save_single_file(path, checkpoint)

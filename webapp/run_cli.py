@@ -60,6 +60,21 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--cache-mb", type=int, default=2048, help="node output cache budget (default 2048 MB)"
     )
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="the models directory (default: $RXGEN_MODELS_DIR or ./models)",
+    )
+    parser.add_argument(
+        "--input-dir", type=Path, default=Path("input"), help="where LoadImage reads images"
+    )
+    parser.add_argument(
+        "--device", default=None, help="cuda, mps or cpu (default: the best one available)"
+    )
+    parser.add_argument(
+        "--previews", type=int, default=0, metavar="N", help="write a preview every N steps"
+    )
     parser.set_defaults(handler=run_command)
 
 
@@ -88,7 +103,7 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         print(f"rxgen run: cannot read {args.workflow}: {exc}", file=sys.stderr)
         return 2
     scan = discover_plugins()
-    plugins = build_registry(default_catalog(), registry(), scan)
+    plugins = build_registry(default_catalog(), registry(_model_nodes(args)), scan)
     for error in plugins.errors:
         print(f"rxgen run: plugin skipped: {error}", file=sys.stderr)
     try:
@@ -98,6 +113,17 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return 2
     job = SubmitJob(job_id=JOB_ID, prompt=prompt, outputs=tuple(args.outputs))
     return asyncio.run(_run(job, plugins, args, out))
+
+
+def _model_nodes(args: argparse.Namespace) -> Any:
+    from drivers.diffusion.manager import ModelManager
+    from drivers.diffusion.models import ModelStore, default_models_dir
+    from drivers.diffusion.nodes import DiffusionNodes
+
+    store = ModelStore(default_models_dir(args.models_dir))
+    # The manager only reads the disk when a model node runs.
+    manager = ModelManager(store, device=args.device)
+    return DiffusionNodes(manager, preview_every=args.previews).implementations()
 
 
 async def _run(job: SubmitJob, plugins: Any, args: argparse.Namespace, out: TextIO) -> int:
@@ -114,6 +140,7 @@ async def _run(job: SubmitJob, plugins: Any, args: argparse.Namespace, out: Text
         OutputStore(max_bytes=args.cache_mb << 20),
         output_dir=args.out,
         temp_dir=args.out / "temp",
+        input_dir=args.input_dir,
         prompts=lambda job_id: job.prompt if job_id == job.job_id else None,
     )
     builtin = len(plugins.catalog) == len(default_catalog())

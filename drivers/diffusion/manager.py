@@ -43,7 +43,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import torch
 
@@ -59,14 +59,14 @@ from .devices import (
     to_cpu,
 )
 from .hub import hub_offline, parse_hub_source
+from .loading import Component, ModelLoadError, is_video_model, load_components
 from .models import ModelInfo, ModelStore
-from .store_errors import ModelStoreError, UnknownModel
+from .store_errors import UnknownModel
 
 __all__ = ["COMPONENTS", "LoadedModel", "ModelLoadError", "ModelManager"]
 
 log = logging.getLogger(__name__)
 
-Component = Literal["unet", "vae", "text_encoder", "tokenizer", "scheduler_config"]
 COMPONENTS: Final[tuple[Component, ...]] = (
     "unet",
     "vae",
@@ -74,19 +74,6 @@ COMPONENTS: Final[tuple[Component, ...]] = (
     "tokenizer",
     "scheduler_config",
 )
-SUPPORTED_PIPELINES: Final = frozenset(
-    {
-        "StableDiffusionPipeline",
-        "StableDiffusionImg2ImgPipeline",
-        "StableDiffusionInpaintPipeline",
-    }
-)
-
-
-class ModelLoadError(ModelStoreError):
-    """A model could not be loaded; the message names the model, the file and the fix."""
-
-
 # --- loaded models ------------------------------------------------------------------------------
 
 
@@ -109,13 +96,18 @@ class LoadedModel:
     def component(self, name: Component) -> Any:
         return getattr(self, name)
 
+    @property
+    def is_video(self) -> bool:
+        """A text-to-video model (3-D UNet): only the text-to-video node can run it."""
+        return is_video_model(self.info)
+
     def pipeline(self, scheduler: Any | None = None) -> Any:
-        """A ``StableDiffusionPipeline`` over these components (cheap: nothing is copied).
+        """The model's diffusers pipeline over these components (cheap: nothing is copied):
+        ``StableDiffusionPipeline``, or ``TextToVideoSDPipeline`` for a video model.
 
         ``scheduler`` defaults to one built from ``scheduler_config``. Build one pipeline per
         job: schedulers keep per-run state, so they must not be shared between jobs.
         """
-        from diffusers import StableDiffusionPipeline
         from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
         if scheduler is None:
@@ -125,16 +117,27 @@ class LoadedModel:
             scheduler_class = getattr(diffusers, str(config.get("_class_name", "PNDMScheduler")))
             assert issubclass(scheduler_class, SchedulerMixin)
             scheduler = scheduler_class.from_config(config)
-        pipe: Any = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
-            vae=self.vae,
-            text_encoder=self.text_encoder,
-            tokenizer=self.tokenizer,
-            unet=self.unet,
-            scheduler=scheduler,
-            safety_checker=None,
-            feature_extractor=None,
-            requires_safety_checker=False,
-        )
+        parts = {
+            "vae": self.vae,
+            "text_encoder": self.text_encoder,
+            "tokenizer": self.tokenizer,
+            "unet": self.unet,
+            "scheduler": scheduler,
+        }
+        pipe: Any
+        if self.is_video:
+            from diffusers import TextToVideoSDPipeline
+
+            pipe = TextToVideoSDPipeline(**parts)  # type: ignore[no-untyped-call]
+        else:
+            from diffusers import StableDiffusionPipeline
+
+            pipe = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
+                **parts,
+                safety_checker=None,
+                feature_extractor=None,
+                requires_safety_checker=False,
+            )
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
@@ -400,40 +403,7 @@ class ModelManager:
     def _load_components(
         self, info: ModelInfo, have: Mapping[Component, Any]
     ) -> dict[Component, Any]:
-        from diffusers import StableDiffusionPipeline
-
-        kwargs: dict[str, Any] = {
-            _DTYPE_KWARG: self.dtype,
-            "local_files_only": True,
-            "safety_checker": None,
-            "feature_extractor": None,
-            "requires_safety_checker": False,
-        }
-        # Components still cached are passed in, so diffusers reads only the missing ones.
-        kwargs.update({c: v for c, v in have.items() if c != "scheduler_config"})
-        try:
-            if info.kind == "diffusers":
-                self._check_pipeline_class(info)
-                kwargs["use_safetensors"] = None if self.store.allow_pickle else True
-                variant = _weights_variant(info)
-                if variant is not None:
-                    kwargs["variant"] = variant
-                pipe = StableDiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
-                    str(info.path), **kwargs
-                )
-            else:
-                if info.config is not None:
-                    kwargs["config"] = str(info.config)
-                pipe = StableDiffusionPipeline.from_single_file(str(info.path), **kwargs)
-        except Exception as exc:
-            raise ModelLoadError(_load_failure(info, exc)) from exc
-        parts: dict[Component, Any] = {
-            "unet": pipe.unet,
-            "vae": pipe.vae,
-            "text_encoder": pipe.text_encoder,
-            "tokenizer": pipe.tokenizer,
-            "scheduler_config": dict(pipe.scheduler.config),
-        }
+        parts = load_components(info, have, dtype=self.dtype, allow_pickle=self.store.allow_pickle)
         for component in ("unet", "vae", "text_encoder"):
             module = parts[component]
             if component not in have:
@@ -442,50 +412,10 @@ class ModelManager:
                 self._to_device(module)
         return parts
 
-    def _check_pipeline_class(self, info: ModelInfo) -> None:
-        if info.pipeline_class is not None and info.pipeline_class not in SUPPORTED_PIPELINES:
-            raise ModelLoadError(
-                f"model {info.name!r} is a {info.pipeline_class}; rxgen's image nodes run "
-                f"Stable Diffusion 1.x/2.x pipelines ({', '.join(sorted(SUPPORTED_PIPELINES))})"
-            )
-
     def _to_device(self, value: Any) -> None:
         if isinstance(value, torch.nn.Module):
             value.to(self.device)
 
 
-def _dtype_kwarg() -> str:
-    # diffusers renamed from_pretrained's torch_dtype to dtype (and warns about the old name);
-    # _resolve_dtype arrived with the rename, so its presence says which name this version reads.
-    try:
-        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: F401
-    except ImportError:
-        return "torch_dtype"
-    return "dtype"
-
-
-_DTYPE_KWARG: Final = _dtype_kwarg()
-
-
 def _name_of(model_id: str) -> str:
     return model_id.rpartition("@")[0]
-
-
-def _weights_variant(info: ModelInfo) -> str | None:
-    """'fp16' when the UNet has only fp16-variant weights (hub downloads that skipped fp32)."""
-    unet = [f for f in info.files if f.startswith("unet/") and ".safetensors" in f]
-    if unet and all(".fp16." in f for f in unet):
-        return "fp16"
-    return None
-
-
-def _load_failure(info: ModelInfo, exc: Exception) -> str:
-    text = f"could not load model {info.name!r} from {info.path}: {type(exc).__name__}: {exc}"
-    if info.kind != "diffusers" and info.config is None:
-        text += (
-            ". Single-file checkpoints need a diffusers configuration (tokenizer, scheduler, "
-            "layer sizes): record one with `rxgen models add FILE --config DIR` (DIR: the "
-            "diffusers directory it was made from), or connect to the internet once so diffusers "
-            "can fetch Stable Diffusion's standard configuration"
-        )
-    return text

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+from drivers.diffusion.tiny_tokenizer import build_tokenizer, write_tokenizer_files
+
 __all__ = [
     "MARKER_FILE",
     "TINY_LABEL",
@@ -39,14 +41,6 @@ TINY_WARNING: Final = "random weights, for tests; produces noise"
 _RECIPE_VERSION: Final = 1
 """Bumped whenever the architecture below changes, so :func:`ensure_tiny_sd` notices old copies."""
 
-# Words the toy tokenizer knows as whole tokens; anything else falls back to byte-level pieces,
-# exactly as the real CLIP tokenizer does for rare words.
-_WORD_TEXT: Final = (
-    "a an the of and in on with photo painting portrait cat dog horse astronaut riding "
-    "landscape mountain city street night forest river sky red blue green beautiful"
-)
-_WORDS: Final = tuple(_WORD_TEXT.split())
-
 _UNET: Final[Mapping[str, Any]] = {
     "sample_size": 32,  # 32 latent pixels * 8 = 256 px default resolution
     "in_channels": 4,
@@ -59,7 +53,7 @@ _UNET: Final[Mapping[str, Any]] = {
     "attention_head_dim": 8,
     "norm_num_groups": 32,
 }
-_VAE: Final[Mapping[str, Any]] = {
+TINY_VAE: Final[Mapping[str, Any]] = {
     "in_channels": 3,
     "out_channels": 3,
     # Four blocks = three 2x downsamplings = SD's 8x: a 256 px image has a 32x32 latent. With two
@@ -72,7 +66,7 @@ _VAE: Final[Mapping[str, Any]] = {
     "norm_num_groups": 32,
     "sample_size": 256,
 }
-_TEXT: Final[Mapping[str, Any]] = {
+TINY_TEXT: Final[Mapping[str, Any]] = {
     "hidden_size": 32,
     "intermediate_size": 37,
     "num_hidden_layers": 2,
@@ -84,7 +78,7 @@ _TEXT: Final[Mapping[str, Any]] = {
 }
 # Stable Diffusion 1.5's own scheduler_config.json (clip_sample is dropped: PNDM has no such
 # option and only warns about it).
-_SCHEDULER: Final[Mapping[str, Any]] = {
+SD_SCHEDULER: Final[Mapping[str, Any]] = {
     "beta_start": 0.00085,
     "beta_end": 0.012,
     "beta_schedule": "scaled_linear",
@@ -126,10 +120,10 @@ def create_tiny_sd(path: Path, *, seed: int = 0) -> Path:
             "choose another name or remove it first"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _staging_dir(path) as staging:
+    with staging_dir(path) as staging:
         pipeline = _build_pipeline(staging, seed)
         pipeline.save_pretrained(str(staging), safe_serialization=True)
-        _write_tokenizer_files(staging / "tokenizer")
+        write_tokenizer_files(staging / "tokenizer")
         _write_labels(staging, name=path.name, seed=seed)
         try:
             if path.exists():
@@ -168,7 +162,7 @@ def ensure_tiny_sd(path: Path, *, seed: int = 0) -> Path:
 
 
 @contextmanager
-def _staging_dir(target: Path) -> Iterator[Path]:
+def staging_dir(target: Path) -> Iterator[Path]:
     staging = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
@@ -188,14 +182,14 @@ def _build_pipeline(workdir: Path, seed: int) -> Any:
     )
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    tokenizer = _build_tokenizer(workdir / "tokenizer-src")
+    tokenizer = build_tokenizer(workdir / "tokenizer-src")
     # fork_rng keeps the caller's global RNG untouched; devices=[] because no CUDA state is used.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         unet = UNet2DConditionModel(**_UNET)  # type: ignore[no-untyped-call]
-        vae = AutoencoderKL(**_VAE)  # type: ignore[no-untyped-call]
+        vae = AutoencoderKL(**TINY_VAE)  # type: ignore[no-untyped-call]
         text_config = CLIPTextConfig(
-            **_TEXT,
+            **TINY_TEXT,
             vocab_size=len(tokenizer),
             # The encoder pools at the eos token; its ids must be the tokenizer's.
             bos_token_id=tokenizer.bos_token_id,
@@ -209,68 +203,11 @@ def _build_pipeline(workdir: Path, seed: int) -> Any:
         text_encoder=text_encoder,
         tokenizer=tokenizer,
         unet=unet,
-        scheduler=PNDMScheduler(**_SCHEDULER),  # type: ignore[no-untyped-call]
+        scheduler=PNDMScheduler(**SD_SCHEDULER),  # type: ignore[no-untyped-call]
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
     )
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's reversible byte -> printable character table, which CLIP's BPE also uses."""
-    printable = [
-        *range(ord("!"), ord("~") + 1),
-        *range(ord("¡"), ord("¬") + 1),
-        *range(ord("®"), ord("ÿ") + 1),
-    ]
-    table = {b: chr(b) for b in printable}
-    extra = 0
-    for b in range(256):
-        if b not in table:
-            table[b] = chr(256 + extra)
-            extra += 1
-    return table  # insertion order is the vocabulary order: printable bytes first, as in CLIP
-
-
-def _vocab_and_merges() -> tuple[dict[str, int], list[str]]:
-    alphabet = list(_bytes_to_unicode().values())
-    vocab: dict[str, int] = {}
-    for char in alphabet:
-        vocab[char] = len(vocab)
-    for char in alphabet:
-        vocab[char + "</w>"] = len(vocab)
-    merges: list[str] = []
-    for word in _WORDS:
-        # Merge left to right: "cat" -> c a t</w> -> ca t</w> -> cat</w>. Every merge joins two
-        # tokens already in the vocabulary, which is what a valid BPE merges file needs.
-        parts = [*word[:-1], word[-1] + "</w>"]
-        while len(parts) > 1:
-            merge = f"{parts[0]} {parts[1]}"
-            if merge not in merges:
-                merges.append(merge)
-            vocab.setdefault(parts[0] + parts[1], len(vocab))
-            parts = [parts[0] + parts[1], *parts[2:]]
-    vocab["<|startoftext|>"] = len(vocab)
-    vocab["<|endoftext|>"] = len(vocab)
-    return vocab, merges
-
-
-def _write_tokenizer_files(folder: Path) -> None:
-    vocab, merges = _vocab_and_merges()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    (folder / "merges.txt").write_text(
-        "#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8"
-    )
-
-
-def _build_tokenizer(folder: Path) -> Any:
-    from transformers import CLIPTokenizer
-
-    _write_tokenizer_files(folder)
-    config = {"model_max_length": 77, "tokenizer_class": "CLIPTokenizer"}
-    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
-    return CLIPTokenizer.from_pretrained(str(folder), local_files_only=True)
 
 
 def _write_labels(folder: Path, *, name: str, seed: int) -> None:
@@ -281,7 +218,7 @@ def _write_labels(folder: Path, *, name: str, seed: int) -> None:
         "seed": seed,
         "labels": [TINY_LABEL, "tiny", "for tests"],
         "warning": TINY_WARNING,
-        "architecture": {"unet": _UNET, "vae": _VAE, "text_encoder": _TEXT},
+        "architecture": {"unet": _UNET, "vae": TINY_VAE, "text_encoder": TINY_TEXT},
     }
     (folder / MARKER_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     readme = _README.format(name=name, seed=seed, warning=TINY_WARNING.capitalize())

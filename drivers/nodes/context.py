@@ -49,6 +49,7 @@ class NodeContext:
     request_id: str = ""
     output_dir: Path | None = None
     temp_dir: Path | None = None
+    input_dir: Path | None = None  # where LoadImage reads uploaded images
     prompt: Mapping[str, Any] | None = None  # the job's API prompt, when the runner knows it
     channel: Context[Any] | None = field(default=None, repr=False, compare=False)
 

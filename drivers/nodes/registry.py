@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from drivers.nodes.context import NodeImplementation
+from drivers.nodes.input_ops import INPUT_OPS
 from drivers.nodes.light_ops import LIGHT_OPS
 from drivers.nodes.output_ops import OUTPUT_OPS
 
@@ -13,14 +14,14 @@ from drivers.nodes.output_ops import OUTPUT_OPS
 def registry(
     plugins: Mapping[str, NodeImplementation] | None = None,
 ) -> Mapping[str, NodeImplementation]:
-    """The built-in implementations (light ops, output ops), with ``plugins`` added.
+    """The built-in implementations (light, input and output ops), with ``plugins`` added.
 
     ``plugins`` is typically ``NodeRegistry.implementations`` from
     :func:`drivers.nodes.plugins.build_registry`, which already leaves out plugin packs whose
     node types clash. A plugin that maps a built-in type to a different function is refused
     here too: silently replacing a built-in node would change what existing workflows compute.
     """
-    merged: dict[str, NodeImplementation] = {**LIGHT_OPS, **OUTPUT_OPS}
+    merged: dict[str, NodeImplementation] = {**LIGHT_OPS, **INPUT_OPS, **OUTPUT_OPS}
     if plugins:
         clashes = sorted(
             name for name, fn in plugins.items() if name in merged and merged[name] is not fn

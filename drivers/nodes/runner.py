@@ -50,8 +50,9 @@ class NodeRunner(ThreadDriver[RunNode]):
     """Runs :class:`RunNode` requests with ``implementations`` (node type -> function).
 
     ``output_dir`` is where SaveImage writes (it fails without one); ``temp_dir`` where
-    PreviewImage writes (default: ``temp`` beside ``output_dir``). ``prompts`` maps a job id to
-    its API prompt, which output nodes embed in their files; it is called on worker threads.
+    PreviewImage writes (default: ``temp`` beside ``output_dir``); ``input_dir`` where LoadImage
+    reads. ``prompts`` maps a job id to its API prompt, which output nodes embed in their
+    files; it is called on worker threads.
     ``max_workers`` nodes run at once. Node types in ``inline`` (default: the built-in scalar
     nodes) run on the event loop: their work is cheaper than the hop to a worker thread.
     """
@@ -64,6 +65,7 @@ class NodeRunner(ThreadDriver[RunNode]):
         max_workers: int = 1,
         output_dir: str | Path | None = None,
         temp_dir: str | Path | None = None,
+        input_dir: str | Path | None = None,
         prompts: PromptLookup | None = None,
         inline: Collection[str] | None = None,
         name: str = "nodes",
@@ -78,6 +80,7 @@ class NodeRunner(ThreadDriver[RunNode]):
         self.store = store
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.temp_dir = Path(temp_dir) if temp_dir is not None else None
+        self.input_dir = Path(input_dir) if input_dir is not None else None
         self._prompts = prompts
         # Signatures are read once here: inspecting on every call would cost more than many
         # light nodes take to run.
@@ -216,6 +219,7 @@ class NodeRunner(ThreadDriver[RunNode]):
             request_id=request.request_id,
             output_dir=self.output_dir,
             temp_dir=temp_dir,
+            input_dir=self.input_dir,
             prompt=self._prompts(request.job_id) if self._prompts is not None else None,
             channel=ctx,
         )

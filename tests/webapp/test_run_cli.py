@@ -135,3 +135,58 @@ def test_a_recorded_run_replays_identically(tmp_path: Path) -> None:
     shown = rxgen("log", "show", "session", "--kind", "event", "--json", cwd=tmp_path)
     kinds = [json.loads(line)["name"] for line in shown.stdout.splitlines()]
     assert kinds[0] == "jobs" and "nodes" in kinds
+
+
+@pytest.fixture(scope="session")
+def tiny_sd_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The same path as tests/drivers/diffusion's fixture: built once per session.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from drivers.diffusion.tiny import ensure_tiny_sd
+
+    return ensure_tiny_sd(tmp_path_factory.getbasetemp() / "rxgen-tiny-sd")
+
+
+def test_generates_an_image_with_a_model_from_the_models_directory(
+    tmp_path: Path, tiny_sd_dir: Path
+) -> None:
+    added = rxgen("models", "add", str(tiny_sd_dir), "--name", "tiny", "--link",
+                  "--models-dir", "models", cwd=tmp_path)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    workflow = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny"}},
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "a fox", "clip": ["1", 1]}},
+        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["1", 1]}},
+        "4": {
+            "class_type": "EmptyLatentImage",
+            "inputs": {"width": 64, "height": 48, "batch_size": 1},
+        },
+        "5": {
+            "class_type": "KSampler",
+            "inputs": {
+                "model": ["1", 0],
+                "positive": ["2", 0],
+                "negative": ["3", 0],
+                "latent_image": ["4", 0],
+                "seed": 5,
+                "steps": 3,
+                "cfg": 6.0,
+                "sampler_name": "dpmpp_2m",
+                "scheduler": "karras",
+                "denoise": 1.0,
+            },
+        },
+        "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
+        "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": "fox"}},
+    }
+    flow = write(tmp_path / "flow.json", workflow)
+    env_models = ("--models-dir", "models", "--device", "cpu")
+    result = rxgen("run", str(flow), *env_models, "--previews", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (path,) = listed(result.stdout)["7"]
+    assert Image.open(tmp_path / path).size == (64, 48)
+    assert list((tmp_path / "output/temp/previews").glob("*.jpeg"))
+    again = rxgen("run", str(flow), *env_models, "--out", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / path).read_bytes() == (tmp_path / "again" / path.name).read_bytes()
+    missing = rxgen("run", str(flow), "--models-dir", "elsewhere", cwd=tmp_path)
+    assert missing.returncode == 1 and "tiny" in missing.stderr

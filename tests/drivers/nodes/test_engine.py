@@ -4,62 +4,25 @@ identical results, cancellation of a running job, and the engine working on afte
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import reactivex
 from PIL import Image
-from reactivex import Observable
 from reactivex.subject import Subject
 
-from components.app import main
 from components.workflow.protocol import (
     CancelJob,
     JobCancelled,
     JobEvent,
-    JobFailed,
     JobFinished,
-    JobRejected,
     JobStarted,
     SubmitJob,
 )
-from drivers.entropy import entropy_driver
-from drivers.nodes.registry import registry
 from drivers.nodes.runner import NodeRunner
-from drivers.nodes.store import OutputStore
-from rxcore import Source, run
+from tests.engine_harness import Recorder, engine
 
-TERMINAL = (JobFinished, JobFailed, JobCancelled, JobRejected)
 IMAGE = 96 * 64 * 3 * 4  # bytes of one 96x64 RGB float32 image
-
-
-class Recorder:
-    """A driver that keeps every sink value, with a way to await one."""
-
-    def __init__(self) -> None:
-        self.seen: list[Any] = []
-        self._waiters: list[tuple[Callable[[Any], bool], asyncio.Future[Any]]] = []
-
-    def __call__(self, sink: Observable[Any]) -> Source:
-        sink.subscribe(self._note)
-        return Source(reactivex.never())
-
-    def _note(self, value: Any) -> None:
-        self.seen.append(value)
-        for test, future in list(self._waiters):
-            if not future.done() and test(value):
-                future.set_result(value)
-
-    def next(self, test: Callable[[Any], bool]) -> Awaitable[Any]:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiters.append((test, future))
-        return asyncio.wait_for(future, 20)
-
-    def dispose(self) -> None:
-        pass
 
 
 def pipeline(prefix: str, flips: int = 3) -> dict[str, Any]:
@@ -86,33 +49,6 @@ def pipeline(prefix: str, flips: int = 3) -> dict[str, Any]:
     return prompt
 
 
-def engine(tmp_path: Path, budget: int, scenario: Callable[..., Awaitable[None]]) -> None:
-    async def go() -> None:
-        jobs: Subject[Any] = Subject()
-        events = Recorder()
-        nodes = NodeRunner(registry(), OutputStore(max_bytes=budget), output_dir=tmp_path)
-        runtime = run(
-            main,
-            {
-                "jobs": lambda sink: Source(jobs),
-                "nodes": nodes,
-                "entropy": entropy_driver(),
-                "events": events,
-            },
-        )
-        try:
-            await scenario(jobs, events, nodes)
-        finally:
-            runtime.dispose()
-        assert not runtime.faults
-
-    asyncio.run(go())
-
-
-def outcome(events: Recorder, job_id: str) -> Awaitable[Any]:
-    return events.next(lambda e: isinstance(e, TERMINAL) and e.job_id == job_id)
-
-
 def pixels(path: Path) -> np.ndarray[Any, Any]:
     with Image.open(path) as picture:
         return np.asarray(picture.convert("RGB"))
@@ -121,19 +57,20 @@ def pixels(path: Path) -> np.ndarray[Any, Any]:
 def test_outputs_evicted_under_a_small_budget_are_recomputed_identically(tmp_path: Path) -> None:
     async def scenario(jobs: Subject[Any], events: Recorder, nodes: NodeRunner) -> None:
         jobs.on_next(SubmitJob(job_id="a", prompt=pipeline("a")))
-        assert isinstance(await outcome(events, "a"), JobFinished)
+        assert isinstance(await events.outcome("a"), JobFinished)
         evicted = nodes.store.evictions
         assert evicted > 0, "a budget of two images must push earlier outputs out"
         # Same graph, new prefix: only SaveImage's input changed, but what it reads was evicted,
         # so the engine recomputes it rather than failing.
         jobs.on_next(SubmitJob(job_id="b", prompt=pipeline("b")))
-        done = await outcome(events, "b")
+        done = await events.outcome("b")
         assert isinstance(done, JobFinished), done
         started = next(e for e in events.seen if isinstance(e, JobStarted) and e.job_id == "b")
         assert "9" in started.to_run
 
-    engine(tmp_path, 2 * IMAGE + 64, scenario)
-    first, second = pixels(tmp_path / "a_00001_.png"), pixels(tmp_path / "b_00001_.png")
+    engine(tmp_path, scenario, budget=2 * IMAGE + 64)
+    first = pixels(tmp_path / "output/a_00001_.png")
+    second = pixels(tmp_path / "output/b_00001_.png")
     assert first.shape == (64, 96, 3)
     assert np.array_equal(first, second)
     # Float -> 8-bit truncates (as ComfyUI's SaveImage does), so an inverted channel may be 1 low.
@@ -146,26 +83,26 @@ def test_a_cancelled_job_stops_and_the_next_one_runs(tmp_path: Path) -> None:
         jobs.on_next(SubmitJob(job_id="long", prompt=pipeline("long", flips=200)))
         await events.next(lambda e: isinstance(e, JobStarted) and e.job_id == "long")
         jobs.on_next(CancelJob(job_id="long"))
-        cancelled = await outcome(events, "long")
+        cancelled = await events.outcome("long")
         assert isinstance(cancelled, JobCancelled)
         jobs.on_next(SubmitJob(job_id="after", prompt=pipeline("after")))
-        assert isinstance(await outcome(events, "after"), JobFinished)
+        assert isinstance(await events.outcome("after"), JobFinished)
 
-    engine(tmp_path, 64 * IMAGE, scenario)
-    assert not (tmp_path / "long_00001_.png").exists()
-    assert (tmp_path / "after_00001_.png").exists()
+    engine(tmp_path, scenario, budget=64 * IMAGE)
+    assert not (tmp_path / "output/long_00001_.png").exists()
+    assert (tmp_path / "output/after_00001_.png").exists()
 
 
 def test_resubmitting_an_unchanged_workflow_runs_nothing(tmp_path: Path) -> None:
     async def scenario(jobs: Subject[Any], events: Recorder, nodes: NodeRunner) -> None:
         jobs.on_next(SubmitJob(job_id="a", prompt=pipeline("same")))
-        await outcome(events, "a")
+        await events.outcome("a")
         ran = sum(isinstance(e, JobEvent) and e.job_id == "a" for e in events.seen)
         assert ran > 0
         jobs.on_next(SubmitJob(job_id="b", prompt=pipeline("same")))
-        assert isinstance(await outcome(events, "b"), JobFinished)
+        assert isinstance(await events.outcome("b"), JobFinished)
         started = next(e for e in events.seen if isinstance(e, JobStarted) and e.job_id == "b")
         assert started.to_run == ()
 
-    engine(tmp_path, 64 * IMAGE, scenario)
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["same_00001_.png"]
+    engine(tmp_path, scenario, budget=64 * IMAGE)
+    assert sorted(p.name for p in (tmp_path / "output").glob("*.png")) == ["same_00001_.png"]

@@ -1,0 +1,84 @@
+"""Text-to-video on the tiny random-weight ModelScope-architecture model, loaded the way users'
+models are: from a diffusers directory in the models directory, through the model manager."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from drivers.diffusion.manager import ModelManager
+from drivers.diffusion.models import ModelStore
+from drivers.diffusion.sampling import SamplingCancelled
+from drivers.diffusion.text_to_video import generate_video
+from drivers.diffusion.tiny_t2v import ensure_tiny_t2v
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="session")
+def tiny_t2v_dir(tmp_path_factory: pytest.TempPathFactory, offline_hub: None) -> Path:
+    return ensure_tiny_t2v(tmp_path_factory.getbasetemp() / "rxgen-tiny-t2v")
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def manager(tmp_path: Path, tiny_t2v_dir: Path, tiny_sd_dir: Path) -> ModelManager:
+    store = ModelStore(tmp_path / "models")
+    store.add(str(tiny_t2v_dir), "video", link=True)
+    store.add(str(tiny_sd_dir), "image", link=True)
+    return ModelManager(store, device="cpu", allow_hub=False)
+
+
+def test_frames_progress_and_determinism(manager: ModelManager) -> None:
+    steps: list[tuple[int, int, tuple[int, ...]]] = []
+    with manager.lease("video") as model:
+        assert model.is_video and model.info.pipeline_class == "TextToVideoSDPipeline"
+        first = generate_video(
+            model, "a fox", "", frames=6, width=64, height=48, steps=3, guidance=7.0, seed=4,
+            on_step=lambda i, n, latents: steps.append((i, n, tuple(latents.shape))),
+        )  # fmt: skip
+        again = generate_video(
+            model, "a fox", "", frames=6, width=64, height=48, steps=3, guidance=7.0, seed=4
+        )
+        other = generate_video(
+            model, "a fox", "", frames=6, width=64, height=48, steps=3, guidance=7.0, seed=5
+        )
+    assert first.shape == (6, 48, 64, 3) and first.dtype == np.uint8
+    assert steps == [(1, 3, (1, 4, 6, 8)), (2, 3, (1, 4, 6, 8)), (3, 3, (1, 4, 6, 8))]
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_cancel_lands_within_one_step(manager: ModelManager) -> None:
+    seen: list[int] = []
+    with manager.lease("video") as model, pytest.raises(SamplingCancelled):
+        generate_video(
+            model, "a fox", "", frames=4, width=32, height=32, steps=50, guidance=7.0, seed=1,
+            on_step=lambda i, n, latents: seen.append(i), cancelled=lambda: len(seen) >= 2,
+        )  # fmt: skip
+    assert seen == [1, 2]
+
+
+def test_an_image_model_and_bad_sizes_are_refused_clearly(manager: ModelManager) -> None:
+    with manager.lease("image") as model, pytest.raises(ValueError, match="is an image model"):
+        generate_video(model, "x", "", frames=4, width=32, height=32, steps=1, guidance=1, seed=0)
+    with manager.lease("video") as model:
+        with pytest.raises(ValueError, match="multiples of 8"):
+            generate_video(
+                model, "x", "", frames=4, width=30, height=32, steps=1, guidance=1, seed=0
+            )
+        with pytest.raises(ValueError, match="frames must be between"):
+            generate_video(
+                model, "x", "", frames=0, width=32, height=32, steps=1, guidance=1, seed=0
+            )
