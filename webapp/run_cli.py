@@ -119,11 +119,17 @@ def _model_nodes(args: argparse.Namespace) -> Any:
     from drivers.diffusion.manager import ModelManager
     from drivers.diffusion.models import ModelStore, default_models_dir
     from drivers.diffusion.nodes import DiffusionNodes
+    from drivers.diffusion.previews import PreviewRenderer, find_taesd
 
     store = ModelStore(default_models_dir(args.models_dir))
     # The manager only reads the disk when a model node runs.
     manager = ModelManager(store, device=args.device)
-    return DiffusionNodes(manager, preview_every=args.previews).implementations()
+    previews = None
+    if args.previews:
+        taesd = find_taesd(store.root, manager.device)
+        previews = PreviewRenderer(every_n=args.previews, taesd=taesd)
+    nodes = DiffusionNodes(manager, preview_every=args.previews, previews=previews)
+    return nodes.implementations()
 
 
 async def _run(job: SubmitJob, plugins: Any, args: argparse.Namespace, out: TextIO) -> int:

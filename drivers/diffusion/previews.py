@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -165,3 +166,28 @@ class PreviewRenderer:
         if not self.wants(step, total):
             return None
         return encode_preview(self.to_rgb(latents), self.format, self.max_size, self.quality)
+
+
+TAESD_DIR: Final = "taesd"
+
+
+def find_taesd(models_dir: Path, device: torch.device | str = "cpu") -> Any | None:
+    """The TAESD decoder installed as ``<models dir>/taesd`` (a diffusers ``AutoencoderTiny``
+    folder, e.g. madebyollin/taesd), or None when there is none."""
+    folder = Path(models_dir) / TAESD_DIR
+    config = folder / "config.json"
+    if not config.is_file():
+        return None
+    import json
+
+    if json.loads(config.read_text(encoding="utf-8")).get("_class_name") != "AutoencoderTiny":
+        raise ValueError(
+            f"{folder} is not a TAESD decoder (its config.json is not an AutoencoderTiny); "
+            "remove or rename that folder"
+        )
+    from diffusers import AutoencoderTiny
+
+    decoder: Any = AutoencoderTiny.from_pretrained(  # type: ignore[no-untyped-call]
+        str(folder), local_files_only=True
+    )
+    return decoder.to(device).eval().requires_grad_(False)

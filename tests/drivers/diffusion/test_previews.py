@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,3 +106,15 @@ def test_renderer_uses_taesd_when_given() -> None:
     assert data is not None
     image = Image.open(io.BytesIO(data))
     assert (image.format, image.size) == ("WEBP", (64, 64))
+
+
+def test_an_installed_taesd_is_found_and_used(tmp_path: Path) -> None:
+    from drivers.diffusion.previews import find_taesd
+
+    assert find_taesd(tmp_path) is None
+    _tiny_taesd().save_pretrained(str(tmp_path / "taesd"))
+    decoder = find_taesd(tmp_path)
+    assert decoder is not None
+    renderer = PreviewRenderer(taesd=decoder, max_size=64)
+    rgb = renderer.to_rgb(torch.randn(1, 4, 8, 8))
+    assert rgb.shape == (64, 64, 3)  # full resolution, unlike the 8x8 linear preview
