@@ -2,6 +2,7 @@
 
 ``make_app(catalog)`` builds it for any catalog (plugins included); ``main`` is the one for
 the built-in nodes, importable by name so a recorded log can be replayed against it.
+``make_server_app``/``server_main`` put the job queue in front of the executor (the server).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from reactivex import Observable
 
 from components.nodes import Catalog, default_catalog
+from components.server_core import server_core
 from components.workflow.component import executor
 from rxcore.isolate import isolate
 from rxcore.state import with_state
@@ -29,4 +31,15 @@ def make_app(catalog: Catalog) -> Main:
     return with_state(app)
 
 
+def make_server_app(catalog: Catalog) -> Main:
+    """The server's main: jobs from ``intake`` through the queue and the executor."""
+    core = server_core(catalog)
+
+    def app(sources: dict[str, Any]) -> dict[str, Observable[Any]]:
+        return dict(isolate(core, {"state": "core", "*": None})(sources))
+
+    return with_state(app)
+
+
 main = make_app(default_catalog())
+server_main = make_server_app(default_catalog())

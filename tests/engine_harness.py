@@ -44,7 +44,11 @@ class Recorder:
                 future.set_result(value)
 
     def next(self, test: Callable[[Any], bool], timeout: float = 60) -> Awaitable[Any]:
+        """The first value, seen already or still to come, that passes ``test``."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        seen = next((value for value in self.seen if test(value)), None)
+        if seen is not None:
+            future.set_result(seen)
         self._waiters.append((test, future))
         return asyncio.wait_for(future, timeout)
 
