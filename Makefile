@@ -24,7 +24,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy --strict rxcore components
+	$(BIN)/mypy --strict rxcore components drivers webapp
 
 pytest: setup
 	$(BIN)/python -m pytest

@@ -72,6 +72,7 @@ class Runtime:
         self._open_sinks: set[str] = set()
         self._done = asyncio.Event()
         self.faults: list[RuntimeFault] = []
+        self.state: Any = None  # main's latest state, when it reports one (with_state)
         self.errors: Subject[RuntimeFault] = Subject()
         self.proxies: dict[str, Subject[Any]] = {}
         self.recorded: dict[str, Subject[Any]] = {}
@@ -194,6 +195,7 @@ class Runtime:
         if name == STATE_SINK:
 
             def on_state(change: Any) -> None:
+                self.state = change.state
                 if recorder is not None:
                     recorder.state(self._cause, change.reducer, change.state)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import log_cli, models_cli, run_cli
 
@@ -19,6 +20,27 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8188, help="port (default 8188)")
+    serve.add_argument("--data-dir", type=Path, default=Path("data"), help="default ./data")
+    serve.add_argument(
+        "--database-url", help="e.g. postgresql+asyncpg://user@host/db (default SQLite)"
+    )
+    serve.add_argument("--models-dir", type=Path, help="default $RXGEN_MODELS_DIR or ./models")
+    serve.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        default=[],
+        help="a host name clients use to reach the server (repeatable)",
+    )
+    serve.add_argument("--no-auth", action="store_true", help="no login (loopback binds only)")
+    serve.add_argument("--no-log", action="store_true", help="do not record the session log")
+    serve.add_argument(
+        "--recovery",
+        choices=["requeue", "fail"],
+        default="requeue",
+        help="after a crash, re-queue or fail the jobs that were running (default requeue)",
+    )
+    serve.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
     serve.set_defaults(handler=_serve)
 
     log_cli.add_parser(commands)
@@ -31,8 +53,29 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .server import create_app
+    from .services import ServerConfig
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    loopback = args.host in ("127.0.0.1", "localhost", "::1")
+    if args.no_auth and not loopback:
+        print(
+            f"rxgen serve: --no-auth is refused when binding {args.host}: anyone who can reach "
+            "it could run jobs; bind 127.0.0.1 or drop --no-auth",
+            file=sys.stderr,
+        )
+        return 2
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        models_dir=args.models_dir,
+        no_auth=args.no_auth,
+        allowed_hosts=tuple(args.allowed_hosts),
+        recovery=args.recovery,
+        log=not args.no_log,
+        device=args.device,
+    )
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
     return 0
 
 

@@ -1,16 +1,125 @@
-"""The HTTP server. Until the web layer lands this serves health only."""
+"""The HTTP server: Starlette routes over the running services.
+
+Order of checks for every request: the Host header must be one the server was configured for
+(DNS rebinding), then health routes answer without auth, then the caller is identified (token
+or session) and unsafe requests from foreign origins or without the session's CSRF token are
+refused. Every response carries ``X-Content-Type-Options: nosniff``; pages get a strict
+Content-Security-Policy.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from webapp import api_routes, comfy_routes, ws_routes
+from webapp.problems import problem
+from webapp.services import ServerConfig, Services, start
 
-async def healthz(request: Request) -> JSONResponse:
+PUBLIC = frozenset({"/healthz", "/readyz", "/api/auth/login", "/metrics"})
+CSP = "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'none'"
+
+
+async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app() -> Starlette:
-    return Starlette(routes=[Route("/healthz", healthz)])
+async def readyz(request: Request) -> Response:
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    problems = []
+    try:
+        async with services.database.transaction() as session:
+            from sqlalchemy import text
+
+            await session.execute(text("SELECT 1"))
+    except Exception as error:
+        problems.append(f"database: {type(error).__name__}: {error}")
+    from webapp.services import models_store
+
+    if not models_store(services.config).is_dir():
+        problems.append(f"models directory {models_store(services.config)} does not exist")
+    if problems:
+        return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def metrics(request: Request) -> Response:
+    from webapp.metrics import render
+
+    return render(request.app.state.services)
+
+
+Next = Callable[[Request], Awaitable[Response]]
+
+
+async def guard(request: Request, call_next: Next) -> Response:
+    if request.url.path in PUBLIC and request.url.path != "/api/auth/login":
+        return _headers(await call_next(request))
+    services: Services = request.app.state.services
+    identity = await services.auth.identify(request)
+    refusal = services.auth.refusal(request, identity)
+    if refusal is not None:
+        return _headers(refusal)
+    if identity is None and request.url.path not in PUBLIC:
+        return _headers(
+            problem(
+                401,
+                "authentication required",
+                "log in (POST /api/auth/login) or send 'Authorization: Bearer <API token>'",
+            )
+        )
+    request.state.identity = identity
+    return _headers(await call_next(request))
+
+
+def _headers(response: Response) -> Response:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def create_app(config: ServerConfig | None = None) -> Starlette:
+    config = config or ServerConfig()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.services = await start(config)
+        try:
+            yield
+        finally:
+            await app.state.services.stop()
+
+    hosts = list(config.allowed_hosts) or _default_hosts(config.host)
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            *api_routes.routes(),
+            *comfy_routes.routes(),
+            *ws_routes.routes(),
+        ],
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+            Middleware(BaseHTTPMiddleware, dispatch=guard),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _default_hosts(host: str) -> list[str]:
+    loopback = ["localhost", "127.0.0.1", "[::1]", "::1"]
+    if host in ("0.0.0.0", "::", ""):
+        return loopback
+    return sorted({host, *loopback})

@@ -41,6 +41,7 @@ from components.workflow.problems import (
 
 # ComfyUI leaves long choice lists (scanned model files) out of its error bodies.
 _MAX_LISTED_CHOICES: Final = 20
+_MAX_CYCLE_SHOWN: Final = 12
 
 
 def validate(
@@ -465,7 +466,11 @@ def _unknown_type(node: Node, catalog: Catalog) -> Problem:
 
 def _cycle_problems(graph: Graph) -> Iterable[Problem]:
     for cycle in graph.cycles():
-        shown = " -> ".join((*cycle, cycle[0]))
+        # Every node on the cycle gets a problem; a long cycle is named by its first nodes only,
+        # or the report would grow with the square of its length.
+        listed = cycle[:_MAX_CYCLE_SHOWN]
+        more = len(cycle) - len(listed)
+        shown = " -> ".join((*listed, cycle[0] if not more else f"... ({more} more)"))
         for node_id in cycle:
             yield Problem(
                 DEPENDENCY_CYCLE,
@@ -473,7 +478,7 @@ def _cycle_problems(graph: Graph) -> Iterable[Problem]:
                 f"nodes on the cycle: {shown}",
                 node_id,
                 graph.node(node_id).type,
-                extra_info={"cycle": list(cycle)},
+                extra_info={"cycle": list(listed), "cycle_length": len(cycle)},
                 hint="remove one of the links on the cycle",
             )
 

@@ -302,3 +302,22 @@ def test_all_outputs_failing_gives_the_comfyui_400_body() -> None:
         "extra_info": {},
     }
     assert body["node_errors"]["3"]["dependent_outputs"] == ["9"]  # type: ignore[index]
+
+
+def test_a_long_cycle_is_reported_without_listing_it_whole() -> None:
+    from components.nodes import default_catalog
+    from components.workflow.comfy_api import api_to_graph
+
+    size = 1000
+    prompt = {
+        str(i): {
+            "class_type": "ImageFlip",
+            "inputs": {"image": [str((i + 1) % size), 0], "flip_method": "x-axis: vertically"},
+        }
+        for i in range(size)
+    }
+    report = validate(api_to_graph(prompt), default_catalog())
+    cyclic = [p for p in report.problems if p.type == "dependency_cycle"]
+    assert len(cyclic) == size
+    assert all(p.extra_info["cycle_length"] == size for p in cyclic)
+    assert len(str(report.comfy_error_response())) < 2_000 * size  # linear, not quadratic

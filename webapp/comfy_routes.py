@@ -1,0 +1,279 @@
+"""ComfyUI's HTTP API, so its clients and scripts work against rxgen unchanged.
+
+``POST /prompt``, ``GET /history[/{id}]``, ``GET /view``, ``GET /object_info[/{type}]``,
+``GET/POST /queue``, ``POST /interrupt``, ``POST /upload/image``, ``GET /system_stats``; each is
+also served under ``/api``, as ComfyUI does. Every job belongs to the user who submitted it: the
+history, the queue and cancellation show and touch only that user's jobs (all, for admins).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import uuid
+from typing import Any
+
+import torch
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from components.queue_views import snapshot
+from components.workflow.comfy_api import api_to_graph
+from components.workflow.validate import validate
+from drivers.store import jobs as job_rows
+from drivers.store.paths import UnsafePath, safe_join
+from drivers.store.records import JobRecord
+from webapp.auth import Identity
+from webapp.problems import problem
+from webapp.services import new_job
+
+MAX_PROMPT_BYTES = 8 << 20
+MAX_UPLOAD_BYTES = 64 << 20
+_VIEW_TYPES = ("output", "temp", "input")
+
+
+async def post_prompt(request: Request) -> Response:
+    identity: Identity = request.state.identity
+    services = request.app.state.services
+    body = await _json_body(request, MAX_PROMPT_BYTES)
+    if isinstance(body, Response):
+        return body
+    prompt = body.get("prompt") if isinstance(body, dict) else None
+    if not isinstance(prompt, dict):
+        return _comfy_error("invalid_prompt", "the body needs a 'prompt' object (API format)")
+    try:
+        graph = api_to_graph(prompt)
+    except ValueError as error:
+        return _comfy_error("invalid_prompt", str(error))
+    report = validate(graph, services.catalog)
+    if not report.accepted:
+        body_400 = report.comfy_error_response() or {}
+        return JSONResponse(body_400, status_code=400)
+    job_id = str(body.get("prompt_id") or uuid.uuid4())
+    client_id = body.get("client_id")
+    async with services.database.transaction() as session:
+        try:
+            row = await job_rows.insert_job(
+                session,
+                identity.user_id,
+                prompt,
+                job_id=job_id,
+                client_id=str(client_id) if client_id is not None else None,
+            )
+        except Exception as error:  # AlreadyExists: a client reused its prompt_id
+            return _comfy_error("duplicate_prompt_id", str(error))
+    front = bool(body.get("front", False))
+    services.submit(new_job(row.id, identity.user_id, row.number, prompt, front=front))
+    return JSONResponse({"prompt_id": row.id, "number": row.number, "node_errors": {}})
+
+
+async def get_history(request: Request) -> Response:
+    identity: Identity = request.state.identity
+    services = request.app.state.services
+    job_id = request.path_params.get("prompt_id")
+    async with services.database.transaction() as session:
+        if job_id is not None:
+            row = await job_rows.get_job(session, job_id, identity.user_id, admin=identity.is_admin)
+            rows = [row] if row is not None and row.status not in ("queued", "running") else []
+        else:
+            limit = _int(request.query_params.get("max_items"), 200, 1, 10_000)
+            page = await job_rows.list_jobs(
+                session,
+                identity.user_id,
+                admin=identity.is_admin,
+                status=("finished", "failed", "cancelled", "interrupted"),
+                limit=limit,
+            )
+            rows = list(page.items)
+    return JSONResponse({row.id: _history_entry(row) for row in rows})
+
+
+def _history_entry(row: JobRecord) -> dict[str, Any]:
+    ok = row.status == "finished"
+    messages: list[Any] = []
+    if row.error:
+        messages.append(["execution_error", {"prompt_id": row.id, **row.error}])
+    return {
+        "prompt": [row.number, row.id, row.prompt, {"client_id": row.client_id}, []],
+        "outputs": row.outputs or {},
+        "status": {
+            "status_str": "success" if ok else "error",
+            "completed": ok,
+            "messages": messages,
+        },
+    }
+
+
+async def get_view(request: Request) -> Response:
+    services = request.app.state.services
+    params = request.query_params
+    kind = params.get("type", "output")
+    if kind not in _VIEW_TYPES:
+        return problem(400, "unknown type", f"type must be one of {', '.join(_VIEW_TYPES)}")
+    root = getattr(services.config, f"{kind}_dir")
+    try:
+        path = safe_join(root, params.get("subfolder", ""), params.get("filename", ""))
+    except UnsafePath as error:
+        return problem(400, "unsafe file name", str(error))
+    if not path.is_file():
+        return problem(404, "no such file", f"{params.get('filename')!r} is not in {kind}")
+    # Raster images only, never rendered by the browser as a document.
+    return FileResponse(
+        path, headers={"Content-Disposition": "inline", "Cache-Control": "no-cache"}
+    )
+
+
+async def get_object_info(request: Request) -> Response:
+    services = request.app.state.services
+    info = services.catalog.to_object_info(services.dynamic_choices())
+    name = request.path_params.get("node_class")
+    if name is not None:
+        return JSONResponse({name: info[name]} if name in info else {})
+    return JSONResponse(info)
+
+
+async def get_queue(request: Request) -> Response:
+    identity: Identity = request.state.identity
+    services = request.app.state.services
+    view = snapshot(services.queue_state())
+
+    def visible(entries: Any) -> list[Any]:
+        return [
+            [e.number, e.job_id, {}, {}, []]
+            for e in entries
+            if identity.is_admin or e.user_id == str(identity.user_id)
+        ]
+
+    return JSONResponse(
+        {"queue_running": visible(view.running), "queue_pending": visible(view.pending)}
+    )
+
+
+async def post_queue(request: Request) -> Response:
+    identity: Identity = request.state.identity
+    services = request.app.state.services
+    body = await _json_body(request, 1 << 20)
+    if isinstance(body, Response):
+        return body
+    if not isinstance(body, dict):
+        return problem(422, "bad queue request", 'send {"clear": true} or {"delete": [ids]}')
+    if body.get("clear"):
+        services.clear(identity.user_id, identity.is_admin)
+    for job_id in body.get("delete", []) or []:
+        services.cancel(str(job_id), identity.user_id, identity.is_admin)
+    return JSONResponse({})
+
+
+async def post_interrupt(request: Request) -> Response:
+    """Stops the caller's running job(s), as ComfyUI's interrupt stops the current one."""
+    identity: Identity = request.state.identity
+    services = request.app.state.services
+    for job_id, running in services.queue_state().running.items():
+        if identity.is_admin or running.job.user_id == str(identity.user_id):
+            services.cancel(job_id, identity.user_id, identity.is_admin)
+    return JSONResponse({})
+
+
+async def post_upload_image(request: Request) -> Response:
+    from drivers.store.images import RejectedUpload, reencode_upload
+
+    services = request.app.state.services
+    if int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES:
+        return problem(413, "upload too large", f"at most {MAX_UPLOAD_BYTES >> 20} MiB")
+    form = await request.form(max_files=1, max_fields=8)
+    upload = form.get("image")
+    if upload is None or isinstance(upload, str):
+        return problem(422, "no image", "send the file in the multipart field 'image'")
+    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return problem(413, "upload too large", f"at most {MAX_UPLOAD_BYTES >> 20} MiB")
+    try:
+        encoded = reencode_upload(data, upload.filename or "")
+    except RejectedUpload as error:
+        return problem(415, "not an image", str(error), field="image")
+    subfolder = str(form.get("subfolder") or "")
+    stem = (upload.filename or "upload").rsplit(".", 1)[0] or "upload"
+    name = f"{stem}.{encoded.ext}"
+    try:
+        target = safe_join(services.config.input_dir, subfolder, name)
+    except UnsafePath as error:
+        return problem(400, "unsafe file name", str(error), field="image")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and target.read_bytes() != encoded.data and not form.get("overwrite"):
+        target = target.with_name(f"{stem}-{uuid.uuid4().hex[:8]}.{encoded.ext}")
+    target.write_bytes(encoded.data)
+    return JSONResponse({"name": target.name, "subfolder": subfolder, "type": "input"})
+
+
+async def get_system_stats(request: Request) -> Response:
+    devices: list[dict[str, Any]] = []
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            free, total = torch.cuda.mem_get_info(index)
+            devices.append(
+                {
+                    "name": torch.cuda.get_device_name(index),
+                    "type": "cuda",
+                    "index": index,
+                    "vram_total": total,
+                    "vram_free": free,
+                }
+            )
+    else:
+        devices.append({"name": "cpu", "type": "cpu", "index": None})
+    return JSONResponse(
+        {
+            "system": {
+                "os": platform.system().lower(),
+                "python_version": sys.version,
+                "pytorch_version": torch.__version__,
+                "rxgen_version": "0.1.0",
+            },
+            "devices": devices,
+        }
+    )
+
+
+def _comfy_error(kind: str, message: str) -> JSONResponse:
+    body = {
+        "error": {"type": kind, "message": message, "details": "", "extra_info": {}},
+        "node_errors": {},
+    }
+    return JSONResponse(body, status_code=400)
+
+
+async def _json_body(request: Request, limit: int) -> Any:
+    raw = await request.body()
+    if len(raw) > limit:
+        return problem(413, "body too large", f"at most {limit} bytes")
+    try:
+        import json
+
+        return json.loads(raw or b"null")
+    except ValueError as error:
+        return problem(400, "body is not JSON", str(error))
+
+
+def _int(text: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return min(high, max(low, int(text))) if text is not None else default
+    except ValueError:
+        return default
+
+
+def routes() -> list[Route]:
+    table = [
+        Route("/prompt", post_prompt, methods=["POST"]),
+        Route("/history", get_history),
+        Route("/history/{prompt_id}", get_history),
+        Route("/view", get_view),
+        Route("/object_info", get_object_info),
+        Route("/object_info/{node_class}", get_object_info),
+        Route("/queue", get_queue, methods=["GET"]),
+        Route("/queue", post_queue, methods=["POST"]),
+        Route("/interrupt", post_interrupt, methods=["POST"]),
+        Route("/upload/image", post_upload_image, methods=["POST"]),
+        Route("/system_stats", get_system_stats),
+    ]
+    return [*table, *(Route("/api" + r.path, r.endpoint, methods=r.methods) for r in table)]

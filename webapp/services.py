@@ -1,0 +1,251 @@
+"""Everything the server runs, started and stopped together: the database, the artifact
+store, the model manager, the node runner, the event hub and the reactive runtime that joins
+them to the application's main (the job queue in front of the executor).
+
+Routes reach the running application only through here: they put jobs into the intake (a
+driver source), read job events from the hub, and read or write rows through the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reactivex.subject import Subject
+
+from components import queue
+from components.app import server_main
+from components.nodes import Catalog, default_catalog
+from components.server_core import NewJob
+from components.workflow.protocol import JobCancelled, JobFailed, JobFinished, JobRejected
+from drivers.entropy import entropy_driver
+from drivers.event_hub import EventHub, Numbered
+from drivers.job_store import JobStore
+from drivers.store import jobs as job_rows
+from drivers.store import users as user_rows
+from drivers.store.database import Database, open_database
+from rxcore import Runtime, Source, run
+from webapp.auth import Auth
+from webapp.security import allowed_origins, hash_password, initial_admin_password
+
+log = logging.getLogger("rxgen.server")
+
+_OVER = (JobFinished, JobFailed, JobCancelled, JobRejected)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8188
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    models_dir: Path | None = None
+    no_auth: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    recovery: str = "requeue"  # what a restart does with jobs that were running: or "fail"
+    log: bool = True
+    preview_every: int = 1
+    batch_window_s: float = 0.005
+    device: str | None = None
+    cache_mb: int = 4096
+
+    @property
+    def output_dir(self) -> Path:
+        return self.data_dir / "output"
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.data_dir / "temp"
+
+    @property
+    def input_dir(self) -> Path:
+        return self.data_dir / "input"
+
+
+@dataclass
+class Services:
+    config: ServerConfig
+    database: Database
+    catalog: Catalog
+    hub: EventHub
+    job_store: JobStore
+    intake: Subject[Any]
+    runtime: Runtime
+    secret: bytes
+    admin_id: int
+    allowed_origins: frozenset[str] = frozenset()
+    auth: Any = None
+    job_owners: dict[str, str] = field(default_factory=dict)  # job id -> user id
+    started: float = field(default_factory=time.time)
+
+    def submit(self, job: NewJob) -> None:
+        self.job_owners[job.job.job_id] = job.job.user_id
+        self.intake.on_next(job)
+
+    def dynamic_choices(self) -> dict[str, list[str]]:
+        """The file lists combo inputs offer: models, input images."""
+        from drivers.diffusion.models import ModelStore
+
+        store = ModelStore(models_store(self.config))
+        images = sorted(
+            str(p.relative_to(self.config.input_dir))
+            for p in self.config.input_dir.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+        return {"checkpoints": list(store.choices()), "input_images": images}
+
+    def cancel(self, job_id: str, user_id: int, is_admin: bool) -> None:
+        self.intake.on_next(queue.Cancel(job_id=job_id, by_user=str(user_id), is_admin=is_admin))
+
+    def clear(self, user_id: int, is_admin: bool) -> None:
+        self.intake.on_next(queue.Clear(by_user=str(user_id), is_admin=is_admin))
+
+    def queue_state(self) -> queue.QueueState:
+        state = self.runtime.state
+        core = state.get("core") if isinstance(state, dict) else None
+        return core.queue if core is not None else queue.QueueState()
+
+    async def stop(self) -> None:
+        self.runtime.dispose()
+        await asyncio.sleep(0)
+        await self.database.dispose()
+
+
+async def start(config: ServerConfig) -> Services:
+    """Open the database (migrating it), recover interrupted jobs, start the runtime."""
+    for folder in (config.data_dir, config.output_dir, config.temp_dir, config.input_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    models_store(config).mkdir(parents=True, exist_ok=True)
+    database = open_database(config.database_url, config.data_dir)
+    await database.migrate()
+    admin_id = await _ensure_admin(database)
+    secret = _server_secret(config.data_dir)
+    catalog = default_catalog()
+    hub = EventHub()
+    job_store = JobStore(database)
+    intake: Subject[Any] = Subject()
+    drivers: dict[str, Any] = {
+        "intake": lambda sink: Source(intake),
+        "nodes": _node_runner(config),
+        "entropy": entropy_driver(),
+        "events": hub,
+        "store": job_store,
+    }
+    log_dir = config.data_dir / "logs" / time.strftime("%Y%m%d-%H%M%S") if config.log else None
+    runtime = run(server_main, drivers, log=log_dir)
+    hub.listen(lambda item: _persist_outcome(job_store, item))
+    hosts = config.allowed_hosts or (config.host,)
+    services = Services(
+        allowed_origins=allowed_origins(hosts, config.port),
+        config=config,
+        database=database,
+        catalog=catalog,
+        hub=hub,
+        job_store=job_store,
+        intake=intake,
+        runtime=runtime,
+        secret=secret,
+        admin_id=admin_id,
+    )
+    services.auth = Auth(secret, services)
+    await _requeue(services)
+    return services
+
+
+def _persist_outcome(job_store: JobStore, item: Numbered) -> None:
+    if isinstance(item.event, _OVER):
+        job_store.record(item.event)
+
+
+async def _requeue(services: Services) -> None:
+    async with services.database.transaction() as session:
+        recovery = await job_rows.recover_after_restart(
+            session, "fail" if services.config.recovery == "fail" else "requeue"
+        )
+        queued = await job_rows.list_queued(session)
+    if recovery.requeued or recovery.interrupted:
+        log.warning(
+            "restart: re-queued %d interrupted job(s), marked %d as interrupted",
+            len(recovery.requeued),
+            len(recovery.interrupted),
+        )
+    for row in sorted(queued, key=lambda r: r.number):
+        services.submit(new_job(row.id, row.user_id, row.number, row.prompt, row.priority))
+
+
+def new_job(
+    job_id: str,
+    user_id: int,
+    number: int,
+    prompt: dict[str, Any],
+    priority: int = 0,
+    *,
+    front: bool = False,
+    outputs: tuple[str, ...] = (),
+) -> NewJob:
+    entry = queue.Enqueue(
+        job_id=job_id,
+        user_id=str(user_id),
+        number=number,
+        priority=priority,
+        front=front,
+        submitted_at=time.time(),
+    )
+    return NewJob(job=entry, prompt=prompt, outputs=outputs)
+
+
+async def _ensure_admin(database: Database) -> int:
+    async with database.transaction() as session:
+        existing = await user_rows.get_user_by_name(session, "admin")
+        if existing is not None:
+            return existing.id
+        password = initial_admin_password()
+        user = await user_rows.create_user(
+            session, "admin", role="admin", password_hash=hash_password(password.password)
+        )
+    if password.generated:
+        # Printed once, on the first start only: the hash is all that is kept.
+        print(f"rxgen: created user 'admin' with password {password.password}", flush=True)
+    return user.id
+
+
+def _server_secret(data_dir: Path) -> bytes:
+    path = data_dir / "secret.key"
+    if not path.exists():
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def _node_runner(config: ServerConfig) -> Any:
+    from drivers.diffusion.manager import ModelManager
+    from drivers.diffusion.models import ModelStore, default_models_dir
+    from drivers.diffusion.nodes import DiffusionNodes
+    from drivers.nodes.registry import registry
+    from drivers.nodes.runner import NodeRunner
+    from drivers.nodes.store import OutputStore
+
+    store = ModelStore(default_models_dir(config.models_dir))
+    manager = ModelManager(store, device=config.device)
+    nodes = DiffusionNodes(
+        manager, preview_every=config.preview_every, batch_window_s=config.batch_window_s
+    )
+    return NodeRunner(
+        registry(nodes.implementations()),
+        OutputStore(max_bytes=config.cache_mb << 20),
+        max_workers=4,
+        output_dir=config.output_dir,
+        temp_dir=config.temp_dir,
+        input_dir=config.input_dir,
+    )
+
+
+def models_store(config: ServerConfig) -> Path:
+    from drivers.diffusion.models import default_models_dir
+
+    return default_models_dir(config.models_dir)

@@ -1,0 +1,159 @@
+"""WebSockets: ComfyUI's ``/ws?clientId=`` and rxgen's own ``/api/ws``.
+
+Both read from the event hub and show a user only their own jobs (all, for admins). ``/ws``
+speaks ComfyUI's message types, with previews as binary frames (4-byte big-endian event type
+1, 4-byte image format 1 = JPEG, 2 = PNG, then the image). ``/api/ws`` sends every event with
+its sequence number, as JSON, or msgpack when the client asks for the ``rxgen.msgpack``
+subprotocol; a client reconnecting with ``?after=SEQ`` gets everything after that seq (``gap``
+says when some had already left the window); heartbeats keep idle connections alive, and a
+slow client gets coalesced progress rather than an unbounded buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import msgpack
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from components.queue_views import snapshot
+from components.workflow.comfy_messages import comfy_messages, status_message
+from components.workflow.protocol import JobEvent, JobProgress
+from drivers.event_hub import Overflow, Subscription
+from rxcore.message import to_plain
+
+HEARTBEAT_S = 20.0
+MSGPACK = "rxgen.msgpack"
+_PREVIEW_FORMATS = {".jpeg": 1, ".jpg": 1, ".png": 2}
+
+
+async def comfy_ws(websocket: WebSocket) -> None:
+    services = websocket.app.state.services
+    identity = await services.auth.identify(websocket)
+    if identity is None:
+        await websocket.close(code=4401, reason="authentication required")
+        return
+    await websocket.accept()
+    client_id = websocket.query_params.get("clientId") or websocket.query_params.get("clientid")
+    remaining = snapshot(services.queue_state()).remaining
+    await websocket.send_json(status_message(remaining, client_id))
+    subscription = services.hub.subscribe(_owned(services, identity))
+    try:
+        await _pump(websocket, subscription, lambda items: _comfy_frames(services, items))
+    finally:
+        services.hub.unsubscribe(subscription)
+
+
+async def native_ws(websocket: WebSocket) -> None:
+    services = websocket.app.state.services
+    identity = await services.auth.identify(websocket)
+    if identity is None:
+        await websocket.close(code=4401, reason="authentication required")
+        return
+    binary = MSGPACK in websocket.scope.get("subprotocols", [])
+    await websocket.accept(subprotocol=MSGPACK if binary else None)
+    after_text = websocket.query_params.get("after")
+    after = int(after_text) if after_text and after_text.isdigit() else None
+    subscription = services.hub.subscribe(_owned(services, identity), after=after)
+    hello = {"type": "hello", "seq": services.hub.seq, "gap": subscription.gap}
+    await _send(websocket, hello, binary)
+
+    def frames(items: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for item in items:
+            message = {"type": "event", "seq": item.seq, "event": to_plain(item.event)}
+            out.append(msgpack.packb(message) if binary else json.dumps(message))
+        return out
+
+    try:
+        await _pump(websocket, subscription, frames)
+    finally:
+        services.hub.unsubscribe(subscription)
+
+
+def _owned(services: Any, identity: Any) -> Any:
+    if identity.is_admin:
+        return lambda event: True
+    user = str(identity.user_id)
+    owners = services.job_owners
+
+    def accept(event: JobEvent) -> bool:
+        return bool(owners.get(event.job_id) == user)
+
+    return accept
+
+
+async def _pump(websocket: WebSocket, subscription: Subscription, frames: Any) -> None:
+    reader = asyncio.create_task(_read_until_closed(websocket))
+    try:
+        while not reader.done():
+            waiter = asyncio.create_task(subscription.next_batch())
+            done, _ = await asyncio.wait(
+                {waiter, reader}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if waiter not in done:
+                waiter.cancel()
+                if reader in done:
+                    return
+                await websocket.send_json({"type": "heartbeat", "time": time.time()})
+                continue
+            try:
+                items = waiter.result()
+            except Overflow as error:
+                await websocket.close(code=4408, reason=f"{error}; reconnect with ?after=SEQ")
+                return
+            for frame in frames(items):
+                if isinstance(frame, bytes):
+                    await websocket.send_bytes(frame)
+                else:
+                    await websocket.send_text(frame)
+    except (WebSocketDisconnect, RuntimeError):
+        return
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader
+
+
+async def _read_until_closed(websocket: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await websocket.receive()
+
+
+def _comfy_frames(services: Any, items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    now_ms = int(time.time() * 1000)
+    for item in items:
+        for message in comfy_messages(item.event, now_ms):
+            out.append(json.dumps(message))
+        if isinstance(item.event, JobProgress) and item.event.preview:
+            frame = _preview_frame(services.config.temp_dir, item.event.preview)
+            if frame is not None:
+                out.append(frame)
+    return out
+
+
+def _preview_frame(temp_dir: Path, reference: str) -> bytes | None:
+    path = (temp_dir / reference).resolve()
+    kind = _PREVIEW_FORMATS.get(path.suffix.lower())
+    if kind is None or not path.is_relative_to(temp_dir.resolve()) or not path.is_file():
+        return None
+    return (1).to_bytes(4, "big") + kind.to_bytes(4, "big") + path.read_bytes()
+
+
+async def _send(websocket: WebSocket, message: dict[str, Any], binary: bool) -> None:
+    if binary:
+        await websocket.send_bytes(msgpack.packb(message))
+    else:
+        await websocket.send_json(message)
+
+
+def routes() -> list[WebSocketRoute]:
+    return [WebSocketRoute("/ws", comfy_ws), WebSocketRoute("/api/ws", native_ws)]
