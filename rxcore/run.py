@@ -195,7 +195,8 @@ class Runtime:
         if name == STATE_SINK:
 
             def on_state(change: Any) -> None:
-                self.state = change.state
+                # A StateChange from with_state; a main without it may send other values here.
+                self.state = getattr(change, "state", self.state)
                 if recorder is not None:
                     recorder.state(self._cause, change.reducer, change.state)
 

@@ -8,6 +8,7 @@ from components.nodes.light import LIGHT_NODES
 from components.nodes.sampler_support import sampler_pair_rule
 from components.nodes.schema import DynamicChoices, InputSpec, NodeDef, OutputSpec
 from components.nodes.types import SocketType, is_compatible
+from components.nodes.video import VIDEO_NODES
 
 __all__ = [
     "CORE_NODES",
@@ -28,8 +29,8 @@ __all__ = [
 
 
 def default_catalog() -> Catalog:
-    """rxgen's built-in nodes: ComfyUI's core model nodes and the light nodes."""
-    catalog = Catalog.from_sources({"core": CORE_NODES, "light": LIGHT_NODES})
+    """rxgen's built-in nodes: ComfyUI's core model nodes, the light nodes and video nodes."""
+    catalog = Catalog.from_sources({"core": CORE_NODES, "light": LIGHT_NODES, "video": VIDEO_NODES})
     return catalog.with_rules(
         {"KSampler": [sampler_pair_rule], "KSamplerAdvanced": [sampler_pair_rule]}
     )

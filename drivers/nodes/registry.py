@@ -9,6 +9,7 @@ from drivers.nodes.context import NodeImplementation
 from drivers.nodes.input_ops import INPUT_OPS
 from drivers.nodes.light_ops import LIGHT_OPS
 from drivers.nodes.output_ops import OUTPUT_OPS
+from drivers.video.nodes import VIDEO_OPS
 
 
 def registry(
@@ -21,7 +22,7 @@ def registry(
     node types clash. A plugin that maps a built-in type to a different function is refused
     here too: silently replacing a built-in node would change what existing workflows compute.
     """
-    merged: dict[str, NodeImplementation] = {**LIGHT_OPS, **INPUT_OPS, **OUTPUT_OPS}
+    merged: dict[str, NodeImplementation] = {**LIGHT_OPS, **INPUT_OPS, **OUTPUT_OPS, **VIDEO_OPS}
     if plugins:
         clashes = sorted(
             name for name, fn in plugins.items() if name in merged and merged[name] is not fn

@@ -13,9 +13,12 @@ from components.nodes import (
 from components.nodes.schema import NodeDef, int_input, output
 
 
-def test_default_catalog_holds_core_and_light_nodes() -> None:
+def test_default_catalog_holds_core_light_and_video_nodes() -> None:
+    from components.nodes.video import VIDEO_NODES
+
     catalog = default_catalog()
-    assert len(catalog) == len(CORE_NODES) + len(LIGHT_NODES)
+    assert len(catalog) == len(CORE_NODES) + len(LIGHT_NODES) + len(VIDEO_NODES)
+    assert catalog.source_of("VideoTransition") == "video"
     for name in ("KSampler", "CheckpointLoaderSimple", "SaveImage", "ImageScale", "Seed"):
         assert name in catalog
     assert catalog.source_of("KSampler") == "core"

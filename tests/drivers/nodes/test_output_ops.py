@@ -151,7 +151,10 @@ def test_prefix_placeholders() -> None:
 
 def test_registry_has_every_builtin_and_refuses_replacing_one() -> None:
     found = registry()
-    assert set(found) == set(LIGHT_OPS) | set(OUTPUT_OPS)
+    from drivers.nodes.input_ops import INPUT_OPS
+    from drivers.video.nodes import VIDEO_OPS
+
+    assert set(found) == set(LIGHT_OPS) | set(INPUT_OPS) | set(OUTPUT_OPS) | set(VIDEO_OPS)
     extra = registry({"MyNode": lambda inputs: (1,), "SaveImage": OUTPUT_OPS["SaveImage"]})
     assert "MyNode" in extra
     with pytest.raises(ValueError, match="replace built-in node type"):
