@@ -287,7 +287,32 @@ VIDEO_FADE = NodeDef(
     outputs=(output(T.VIDEO),),
 )
 
+TEXT_TO_VIDEO = NodeDef(
+    name="TextToVideo",
+    display_name="Text to Video (ModelScope)",
+    category="video/generate",
+    description=(
+        "Generates a clip from a prompt with a text-to-video model (ModelScope's architecture, "
+        "diffusers' TextToVideoSDPipeline)."
+    ),
+    python_module=_MODULE,
+    required=(
+        combo("model", choices_from="checkpoints", tooltip="A text-to-video model."),
+        string_input("prompt", "", multiline=True, dynamic_prompts=True),
+        string_input("negative_prompt", "", multiline=True),
+        int_input("frames", 16, min=1, max=256, tooltip="Number of frames."),
+        float_input("fps", 8.0, min=MIN_FPS, max=MAX_FPS, step=0.01),
+        int_input("width", 256, min=64, max=2048, step=8),
+        int_input("height", 256, min=64, max=2048, step=8),
+        int_input("steps", 25, min=1, max=500),
+        float_input("guidance", 9.0, min=0.0, max=100.0, step=0.1),
+        int_input("seed", 0, min=0, max=0xFFFF_FFFF_FFFF_FFFF, control_after_generate=True),
+    ),
+    outputs=(output(T.VIDEO),),
+)
+
 VIDEO_NODES: Final = (
+    TEXT_TO_VIDEO,
     LOAD_VIDEO,
     SAVE_VIDEO,
     VIDEO_FROM_IMAGES,

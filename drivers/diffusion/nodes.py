@@ -79,6 +79,7 @@ class DiffusionNodes:
             "VAEDecode": self.vae_decode,
             "VAEEncode": self.vae_encode,
             "VAEEncodeForInpaint": self.vae_encode_for_inpaint,
+            "TextToVideo": self.text_to_video,
             **LATENT_OPS,
         }
 
@@ -173,6 +174,38 @@ class DiffusionNodes:
             ctx.progress(step, total, preview)
 
         return on_step
+
+    # -- text to video -----------------------------------------------------------------------
+    def text_to_video(self, inputs: Mapping[str, Any], ctx: NodeContext) -> tuple[Any]:
+        from drivers.diffusion.text_to_video import generate_video
+        from drivers.video.chunks import ChunkStore, from_frames
+
+        if ctx.temp_dir is None:
+            raise RuntimeError("TextToVideo: no temp directory to store the frames in")
+        name = str(inputs["model"])
+        frames, width, height = int(inputs["frames"]), int(inputs["width"]), int(inputs["height"])
+        what = f"generating {frames} frames of {width}x{height}"
+        with (
+            self._oom_guard(what, name),
+            self.manager.lease(name) as model,
+            self.manager.device_lock(),
+        ):
+            video = generate_video(
+                model,
+                str(inputs["prompt"]),
+                str(inputs["negative_prompt"]),
+                frames=frames,
+                width=width,
+                height=height,
+                steps=int(inputs["steps"]),
+                guidance=float(inputs["guidance"]),
+                seed=int(inputs["seed"]),
+                on_step=self._progress(ctx),
+                cancelled=lambda: ctx.cancelled,
+            )
+        store = ChunkStore(ctx.temp_dir / "video_chunks")
+        meta = {"generator": "TextToVideo", "model": name, "model_id": model.model_id}
+        return (from_frames(video, float(inputs["fps"]), store, metadata=meta),)
 
     # -- the VAE -----------------------------------------------------------------------------
     def vae_decode(self, inputs: Mapping[str, Any]) -> tuple[torch.Tensor]:

@@ -82,3 +82,47 @@ def test_an_image_model_and_bad_sizes_are_refused_clearly(manager: ModelManager)
             generate_video(
                 model, "x", "", frames=0, width=32, height=32, steps=1, guidance=1, seed=0
             )
+
+
+def test_a_text_to_video_workflow_saves_an_mp4(tmp_path: Path, manager: ModelManager) -> None:
+    import av
+    from reactivex.subject import Subject
+
+    from components.workflow.protocol import JobFinished, JobProgress, SubmitJob
+    from drivers.diffusion.nodes import DiffusionNodes
+    from drivers.nodes.runner import NodeRunner
+    from tests.engine_harness import Recorder, engine
+
+    prompt = {
+        "1": {
+            "class_type": "TextToVideo",
+            "inputs": {
+                "model": "video", "prompt": "a fox running", "negative_prompt": "",
+                "frames": 8, "fps": 8.0, "width": 64, "height": 64, "steps": 3,
+                "guidance": 7.0, "seed": 3,
+            },
+        },
+        "2": {
+            "class_type": "SaveVideo",
+            "inputs": {"video": ["1", 0], "filename_prefix": "clip", "format": "mp4",
+                       "codec": "h264"},
+        },
+    }  # fmt: skip
+    outcome: list[object] = []
+
+    async def scenario(jobs: Subject[object], events: Recorder, runner: NodeRunner) -> None:
+        jobs.on_next(SubmitJob(job_id="v", prompt=prompt))
+        outcome.append(await events.outcome("v", timeout=120))
+        steps = [e for e in events.seen if isinstance(e, JobProgress) and e.node_id == "1"]
+        assert [(e.node_value, e.node_max) for e in steps] == [(1, 3), (2, 3), (3, 3)]
+
+    engine(tmp_path, scenario, extra=DiffusionNodes(manager, preview_every=1).implementations())
+    (done,) = outcome
+    assert isinstance(done, JobFinished), done
+    (video,) = next(iter(done.outputs["2"].values()))
+    path = tmp_path / "output" / video["subfolder"] / video["filename"]
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        assert (stream.codec_context.name, stream.width, stream.height) == ("h264", 64, 64)
+    assert frames == 8
