@@ -45,6 +45,7 @@ from .checkpoints import (
     write_sidecar,
 )
 from .hub import add_from_hub, parse_hub_source
+from .modelscope_hub import add_from_modelscope, parse_modelscope_source
 from .store_errors import HubUnavailable, ModelStoreError, RefusedModel, UnknownModel
 from .store_files import (
     CHECKPOINTS_DIR,
@@ -231,13 +232,18 @@ class ModelStore:
     ) -> ModelInfo:
         """Add a model: a local diffusers directory or checkpoint file (copied, or symlinked with
         ``link=True``), or a hub id ``org/name[@revision]`` (a diffusers pipeline) or
-        ``org/name/path/file.safetensors`` (one checkpoint), downloaded with huggingface_hub.
+        ``org/name/path/file.safetensors`` (one checkpoint), downloaded with huggingface_hub, or
+        ``modelscope:org/name[@revision]`` from the ModelScope hub (optional extra).
 
         ``config`` records, for a single file, the diffusers directory (path or store name)
         whose configuration, tokenizer and scheduler it should be loaded with.
         """
         local = Path(source).expanduser()
-        if local.exists():
+        scope = parse_modelscope_source(source)
+        if scope is not None:
+            target = add_from_modelscope(scope[0], scope[1], self.root, name)
+            info = self._describe(self._found_at(target), compute_hash=False)
+        elif local.exists():
             info = self._add_local(local, name, link=link)
         else:
             hub = parse_hub_source(source)

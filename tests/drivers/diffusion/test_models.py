@@ -303,3 +303,18 @@ def test_default_models_dir_precedence(tmp_path: Path, monkeypatch: pytest.Monke
     assert default_models_dir(str(tmp_path / "cli"), env=env) == tmp_path / "cli"
     monkeypatch.setenv("RXGEN_MODELS_DIR", "relative")
     assert default_models_dir() == tmp_path / "relative"
+
+
+def test_modelscope_ids_are_parsed_and_need_the_optional_package(tmp_path: Path) -> None:
+    import importlib.util
+
+    from drivers.diffusion.modelscope_hub import parse_modelscope_source
+    from drivers.diffusion.store_errors import HubUnavailable, ModelStoreError
+
+    assert parse_modelscope_source("modelscope:damo/t2v@v1") == ("damo/t2v", "v1")
+    assert parse_modelscope_source("damo/t2v") is None
+    with pytest.raises(ModelStoreError, match="not a ModelScope model id"):
+        parse_modelscope_source("modelscope:../x")
+    if importlib.util.find_spec("modelscope") is None:
+        with pytest.raises(HubUnavailable, match=r"pip install 'rxgen\[modelscope\]'"):
+            ModelStore(tmp_path).add("modelscope:damo/text-to-video-ms-1.7b")
