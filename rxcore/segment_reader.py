@@ -1,0 +1,240 @@
+"""Reading the event/state log's segments: from a position, by kind and seq, up to a torn tail."""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .segment_format import (
+    _HEADER_SIZE,
+    _READ_BUFFER,
+    _SPARSE_EVERY,
+    Position,
+    Record,
+    _check_header,
+    _Entry,
+    _list_segments,
+    _load_entries,
+    _points_at,
+    _read_at,
+    _scan,
+    _Seg,
+)
+
+
+class SegmentReader:
+    """Reads a log directory, possibly while a writer appends to it: it sees what was flushed.
+
+    Segments are listed afresh by every call (and between segments while iterating), so new
+    segments and retention show up. Records are yielded in log order.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self._dir = Path(directory)
+        if not self._dir.is_dir():
+            why = "not a directory" if self._dir.exists() else "no such directory"
+            raise FileNotFoundError(f"no rxgen log at {self._dir}: {why}")
+        if not _list_segments(self._dir):
+            raise FileNotFoundError(f"no rxgen log at {self._dir}: it holds no *.seg segment")
+        self._cache: dict[Path, tuple[tuple[int, ...], list[_Entry]]] = {}
+        self._closed = False
+
+    @property
+    def segments(self) -> list[Path]:
+        return [s.path for s in self._list()]
+
+    @property
+    def first_seq(self) -> int | None:
+        for seg in self._list():
+            with self._open(seg) as f:
+                is_last = self._is_last(seg)
+                if _check_header(f, seg.path, is_last):
+                    for _, _, rec in _scan(f, seg.path, _HEADER_SIZE, is_last):
+                        return rec.seq
+        return None
+
+    @property
+    def last_seq(self) -> int | None:
+        for seg in reversed(self._list()):
+            with self._open(seg) as f:
+                is_last = self._is_last(seg)
+                if not _check_header(f, seg.path, is_last):
+                    continue
+                entries = self._entries(f, seg)
+                start = entries[-1].offset if entries else _HEADER_SIZE
+                last = None
+                for _, _, rec in _scan(f, seg.path, start, is_last):
+                    last = rec.seq
+                if last is not None:
+                    return last
+        return None
+
+    def records(self, start_seq: int | None = None, end_seq: int | None = None) -> Iterator[Record]:
+        """Records with ``start_seq <= seq <= end_seq`` (both inclusive, both optional).
+
+        ``start_seq`` picks the segment by name and seeks with its index, then skips forward.
+        """
+        segs = self._list()
+        if not segs:
+            return iter(())
+        if start_seq is None:
+            return self._iterate(segs[0], _HEADER_SIZE, -1, end_seq)
+        i = max(bisect.bisect_left([s.base for s in segs], start_seq) - 1, 0)
+        return self._iterate(segs[i], None, start_seq, end_seq)
+
+    def last_indexed(self, kind: int, at_or_before: int) -> tuple[Record, Position] | None:
+        """The latest indexed record of ``kind`` with ``seq <= at_or_before``, and where it is."""
+        segs = self._list()
+        i = bisect.bisect_right([s.base for s in segs], at_or_before)
+        for seg in reversed(segs[:i]):
+            found = self._last_indexed_in(seg, kind, at_or_before)
+            if found is not None:
+                return found
+        return None
+
+    def records_after(self, position: Position, end_seq: int | None = None) -> Iterator[Record]:
+        """The records after the one at ``position``, up to ``end_seq`` (inclusive) if given."""
+        seg = next((s for s in self._list() if s.path.name == position.segment), None)
+        if seg is None:
+            raise FileNotFoundError(
+                f"segment {position.segment} is no longer in {self._dir} (dropped by retention?)"
+            )
+        with self._open(seg) as f:
+            found = _read_at(f, position.offset) if position.offset >= _HEADER_SIZE else None
+        if found is None:
+            raise ValueError(f"{position} does not point at a record")
+        return self._iterate(seg, found[2], -1, end_seq)
+
+    def close(self) -> None:
+        self._closed = True
+        self._cache.clear()
+
+    def __enter__(self) -> SegmentReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------------
+    def _list(self) -> list[_Seg]:
+        if self._closed:
+            raise ValueError(f"SegmentReader for {self._dir} is closed")
+        return _list_segments(self._dir)
+
+    def _is_last(self, seg: _Seg) -> Callable[[], bool]:
+        # Asked only on meeting a bad record: a torn tail is fine in the newest segment alone.
+        def is_last() -> bool:
+            segs = _list_segments(self._dir)
+            return not segs or segs[-1] <= seg
+
+        return is_last
+
+    def _open(self, seg: _Seg) -> BinaryIO:
+        try:
+            return open(seg.path, "rb", buffering=_READ_BUFFER)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"{seg.path} was deleted while the log was being read (retention?)"
+            ) from None
+
+    def _iterate(
+        self, seg: _Seg, offset: int | None, start_seq: int, end_seq: int | None
+    ) -> Iterator[Record]:
+        """Records from ``offset`` in ``seg`` (None: seek to ``start_seq``) to the log's end."""
+        while True:
+            is_last = self._is_last(seg)
+            with self._open(seg) as f:
+                if _check_header(f, seg.path, is_last):
+                    if offset is None:
+                        offset = self._seek(f, seg, start_seq, is_last)
+                    for _, _, rec in _scan(f, seg.path, offset, is_last):
+                        if rec.seq < start_seq:
+                            continue
+                        if end_seq is not None and rec.seq > end_seq:
+                            return
+                        yield rec
+            following = [s for s in _list_segments(self._dir) if s > seg]
+            if not following:
+                return
+            seg, offset = following[0], _HEADER_SIZE
+
+    def _seek(self, f: BinaryIO, seg: _Seg, seq: int, is_last: Callable[[], bool]) -> int:
+        """An offset in ``seg`` at or before its first record with seq >= ``seq``."""
+        entries = self._entries(f, seg)
+        k = bisect.bisect_left(entries, seq, key=lambda e: e.seq) - 1
+        if k < 0:
+            return _HEADER_SIZE
+        if _points_at(_read_at(f, entries[k].offset), entries[k]):
+            return entries[k].offset
+        entries = self._rebuild(f, seg, is_last)
+        k = bisect.bisect_left(entries, seq, key=lambda e: e.seq) - 1
+        return entries[k].offset if k >= 0 else _HEADER_SIZE
+
+    def _last_indexed_in(
+        self, seg: _Seg, kind: int, at_or_before: int
+    ) -> tuple[Record, Position] | None:
+        try:
+            f = open(seg.path, "rb", buffering=_READ_BUFFER)  # noqa: SIM115
+        except FileNotFoundError:  # dropped by retention since the listing: nothing there
+            return None
+        with f:
+            is_last = self._is_last(seg)
+            if not _check_header(f, seg.path, is_last):
+                return None
+            entries = self._entries(f, seg)
+            for _attempt in range(2):
+                # Records after the last entry are not in the index yet (written since, or
+                # lost with a crash): scan them, they are fewer than 1024.
+                start = entries[-1].offset if entries else _HEADER_SIZE
+                best: tuple[Record, int] | None = None
+                for offset, indexed, rec in _scan(f, seg.path, start, is_last):
+                    if rec.seq > at_or_before:
+                        break
+                    if indexed and rec.kind == kind:
+                        best = rec, offset
+                if best is not None:
+                    return best[0], Position(seg.path.name, best[1])
+                hi = bisect.bisect_right(entries, at_or_before, key=lambda e: e.seq)
+                for entry in reversed(entries[:hi]):
+                    if entry.indexed and entry.kind == kind:
+                        found = _read_at(f, entry.offset)
+                        if _points_at(found, entry):
+                            return found[0], Position(seg.path.name, entry.offset)
+                        break
+                else:
+                    return None
+                entries = self._rebuild(f, seg, is_last)
+        return None
+
+    def _cache_key(self, f: BinaryIO, seg: _Seg) -> tuple[int, ...]:
+        st = os.fstat(f.fileno())
+        try:
+            ist = seg.idx.stat()
+        except FileNotFoundError:
+            return (st.st_size, st.st_mtime_ns, -1, -1)
+        return (st.st_size, st.st_mtime_ns, ist.st_size, ist.st_mtime_ns)
+
+    def _entries(self, f: BinaryIO, seg: _Seg) -> list[_Entry]:
+        key = self._cache_key(f, seg)
+        cached = self._cache.get(seg.path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        entries = _load_entries(f, key[0], seg.idx)
+        self._cache[seg.path] = (key, entries)
+        return entries
+
+    def _rebuild(self, f: BinaryIO, seg: _Seg, is_last: Callable[[], bool]) -> list[_Entry]:
+        """The segment's entries from a full scan: its .idx disagreed with the .seg."""
+        key = self._cache_key(f, seg)
+        entries: list[_Entry] = []
+        countdown = _SPARSE_EVERY
+        for offset, indexed, rec in _scan(f, seg.path, _HEADER_SIZE, is_last):
+            countdown -= 1
+            if indexed or not countdown:
+                entries.append(_Entry(rec.seq, offset, rec.kind, indexed))
+                countdown = _SPARSE_EVERY
+        self._cache[seg.path] = (key, entries)
+        return entries
