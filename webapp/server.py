@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from webapp import api_routes, comfy_routes, ws_routes
+from webapp import api_routes, comfy_routes, workflow_routes, ws_routes
 from webapp.problems import problem
 from webapp.services import ServerConfig, Services, start
 
@@ -107,6 +107,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *api_routes.routes(),
+            *workflow_routes.routes(),
             *comfy_routes.routes(),
             *ws_routes.routes(),
         ],

@@ -251,3 +251,31 @@ def test_kill_9_keeps_queued_jobs_and_requeues_the_interrupted_one(tmp_path: Pat
         assert rerun["attempts"] == 2  # interrupted once, then re-queued and run again
     finally:
         server.stop()
+
+
+def test_workflows_keep_revisions_and_refuse_stale_writes(
+    server: Server, admin: httpx.Client, bob: httpx.Client
+) -> None:
+    made = bob.post("/api/workflows", json={"name": "fox", "document": light_prompt("fox")})
+    assert made.status_code == 201, made.text
+    workflow = made.json()
+    assert workflow["revision"] == 1
+    url = f"/api/workflows/{workflow['id']}"
+    edited = light_prompt("fox-2")
+    saved = bob.put(url, json={"name": "fox", "document": edited, "revision": 1})
+    assert saved.status_code == 200 and saved.json()["revision"] == 2
+    stale = bob.put(url, json={"name": "fox", "document": light_prompt("x"), "revision": 1})
+    assert stale.status_code == 409
+    assert stale.json()["current"]["revision"] == 2
+    assert stale.json()["current"]["document"] == edited
+    assert bob.put(url, json={"name": "fox", "document": edited}).status_code == 428
+    bad = bob.post("/api/workflows", json={"name": "x", "document": {"1": {"inputs": {}}}})
+    assert bad.status_code == 422 and bad.json()["field"] == "document"
+    listed = [w["id"] for w in bob.get("/api/workflows").json()["items"]]
+    assert workflow["id"] in listed
+    assert admin.post("/api/users", json={"name": "dave", "password": "dave-pass-12"}).is_success
+    dave = server.token_client(server.login("dave", "dave-pass-12"))
+    assert dave.get(url).status_code == 404
+    assert dave.delete(url).status_code == 404
+    assert bob.delete(url).status_code == 204
+    assert bob.get(url).status_code == 404
