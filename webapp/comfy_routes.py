@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from components.queue_views import snapshot
 from components.workflow.comfy_api import api_to_graph
+from components.workflow.limits import comfy_limits_error, over_limits
 from components.workflow.validate import validate
 from drivers.store import jobs as job_rows
 from drivers.store.paths import UnsafePath, safe_join
@@ -50,6 +51,10 @@ async def post_prompt(request: Request) -> Response:
     if not report.accepted:
         body_400 = report.comfy_error_response() or {}
         return JSONResponse(body_400, status_code=400)
+    limits = None if identity.is_admin else services.config.user_limits
+    over = over_limits(graph, limits)
+    if over:
+        return JSONResponse(comfy_limits_error(over), status_code=400)
     job_id = str(body.get("prompt_id") or uuid.uuid4())
     client_id = body.get("client_id")
     async with services.database.transaction() as session:

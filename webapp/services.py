@@ -12,6 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from components import queue
 from components.app import server_main
 from components.nodes import Catalog, default_catalog
 from components.server_core import NewJob
+from components.workflow.limits import DEFAULT_USER_LIMITS
 from components.workflow.protocol import JobCancelled, JobFailed, JobFinished, JobRejected
 from drivers.entropy import entropy_driver
 from drivers.event_hub import EventHub, Numbered
@@ -53,6 +55,8 @@ class ServerConfig:
     batch_window_s: float = 0.005
     device: str | None = None
     cache_mb: int = 4096
+    # Bounds on one job for non-admin users (width, height, steps, batch_size, frames).
+    user_limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_USER_LIMITS))
 
     @property
     def output_dir(self) -> Path:

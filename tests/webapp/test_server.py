@@ -279,3 +279,15 @@ def test_workflows_keep_revisions_and_refuse_stale_writes(
     assert dave.delete(url).status_code == 404
     assert bob.delete(url).status_code == 204
     assert bob.get(url).status_code == 404
+
+
+def test_users_are_bounded_per_role_and_admins_are_not(
+    admin: httpx.Client, bob: httpx.Client
+) -> None:
+    big = light_prompt("big", flips=0)
+    big["1"]["inputs"]["width"] = 4096
+    refused = bob.post("/prompt", json={"prompt": big})
+    assert refused.status_code == 400
+    (error,) = refused.json()["node_errors"]["1"]["errors"]
+    assert error["type"] == "value_bigger_than_max" and "width" in error["details"]
+    assert admin.post("/prompt", json={"prompt": big}).status_code == 200
