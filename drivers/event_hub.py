@@ -12,6 +12,7 @@ behind is closed so it can resume by seq instead of growing memory without bound
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ Accept = Callable[[JobEvent], bool]
 class Numbered:
     seq: int
     event: JobEvent
+    time: float = 0.0  # wall-clock time of publishing, for clients' delivery delay and logs
 
 
 class Overflow(Exception):
@@ -119,7 +121,7 @@ class EventHub:
         if not isinstance(event, JobEvent):
             return
         self.seq += 1
-        item = Numbered(self.seq, event)
+        item = Numbered(self.seq, event, time.time())
         self._window.append(item)
         for listener in self._listeners:
             listener(item)

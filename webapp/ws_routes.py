@@ -67,7 +67,12 @@ async def native_ws(websocket: WebSocket) -> None:
     def frames(items: list[Any]) -> list[Any]:
         out: list[Any] = []
         for item in items:
-            message = {"type": "event", "seq": item.seq, "event": to_plain(item.event)}
+            message = {
+                "type": "event",
+                "seq": item.seq,
+                "time": item.time,  # when published: lets a client measure delivery delay
+                "event": to_plain(item.event),
+            }
             out.append(msgpack.packb(message) if binary else json.dumps(message))
         return out
 
