@@ -154,6 +154,7 @@ async def revoke_token(request: Request) -> Response:
         )
     if not done:
         return problem(404, "no such token", "it does not exist, is revoked, or is not yours")
+    request.app.state.services.auth.forget_tokens()
     return Response(status_code=204)
 
 

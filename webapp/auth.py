@@ -59,6 +59,10 @@ class Auth:
     services: Any
     secure_cookies: bool = False
     sessions: dict[str, int] = field(default_factory=dict)  # session id -> user id
+    # Token hash -> (identity, expiry). Saves a database round trip per request; revoking a
+    # token or changing a user clears it (this process is the only writer of those rows).
+    token_cache: dict[str, tuple[Identity, float]] = field(default_factory=dict)
+    token_cache_s: float = 10.0
 
     def __post_init__(self) -> None:
         self.signer = SessionSigner(self.secret)
@@ -77,12 +81,7 @@ class Auth:
             return Identity(admin, "open") if admin is not None else None
         token = bearer_token(conn.headers.get("authorization")) or conn.query_params.get("token")
         if token:
-            async with services.database.transaction() as session:
-                found = await user_rows.lookup_token(session, hash_api_token(token))
-            if found is None:
-                return None
-            record, user = found
-            return Identity(user, "token", scopes=frozenset(record.scopes))
+            return await self._token_identity(hash_api_token(token))
         session_id = self.signer.verify(conn.cookies.get(self.cookie), time.time())
         user_id = self.sessions.get(session_id or "")
         if session_id is None or user_id is None:
@@ -92,6 +91,27 @@ class Auth:
         if found_user is None or found_user.disabled:
             return None
         return Identity(found_user, "session", session_id=session_id)
+
+    async def _token_identity(self, token_hash: str) -> Identity | None:
+        now = time.monotonic()
+        cached = self.token_cache.get(token_hash)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        async with self.services.database.transaction() as session:
+            found = await user_rows.lookup_token(session, token_hash)
+        if found is None:
+            self.token_cache.pop(token_hash, None)
+            return None
+        record, user = found
+        identity = Identity(user, "token", scopes=frozenset(record.scopes))
+        if len(self.token_cache) > 10_000:
+            self.token_cache.clear()
+        self.token_cache[token_hash] = (identity, now + self.token_cache_s)
+        return identity
+
+    def forget_tokens(self) -> None:
+        """Drop cached token identities (after a revocation or a change to a user)."""
+        self.token_cache.clear()
 
     def refusal(self, request: Request, identity: Identity | None) -> Response | None:
         """Why this unsafe request must not proceed, as a response; None when it may."""

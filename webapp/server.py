@@ -10,15 +10,17 @@ Content-Security-Policy.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from typing import Final
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webapp import api_routes, comfy_routes, workflow_routes, ws_routes
 from webapp.problems import problem
@@ -59,34 +61,56 @@ async def metrics(request: Request) -> Response:
     return render(request.app.state.services)
 
 
-Next = Callable[[Request], Awaitable[Response]]
+_SECURITY_HEADERS: Final = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", CSP.encode()),
+    (b"referrer-policy", b"same-origin"),
+)
 
 
-async def guard(request: Request, call_next: Next) -> Response:
-    if request.url.path in PUBLIC and request.url.path != "/api/auth/login":
-        return _headers(await call_next(request))
-    services: Services = request.app.state.services
-    identity = await services.auth.identify(request)
-    refusal = services.auth.refusal(request, identity)
-    if refusal is not None:
-        return _headers(refusal)
-    if identity is None and request.url.path not in PUBLIC:
-        return _headers(
-            problem(
+class Guard:
+    """Identifies the caller and refuses what must not proceed, as plain ASGI middleware.
+
+    (Starlette's BaseHTTPMiddleware runs every request in a task group of its own, which cost
+    more than the rest of a small request.) WebSockets pass through: their routes identify
+    the caller themselves.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS:
+                    if name.decode() not in headers:
+                        headers.append(name.decode(), value.decode())
+            await send(message)
+
+        path = scope["path"]
+        if path in PUBLIC and path != "/api/auth/login":
+            await self.app(scope, receive, send_with_headers)
+            return
+        request = Request(scope, receive)
+        services: Services = request.app.state.services
+        identity = await services.auth.identify(request)
+        refusal = services.auth.refusal(request, identity)
+        if refusal is None and identity is None and path not in PUBLIC:
+            refusal = problem(
                 401,
                 "authentication required",
                 "log in (POST /api/auth/login) or send 'Authorization: Bearer <API token>'",
             )
-        )
-    request.state.identity = identity
-    return _headers(await call_next(request))
-
-
-def _headers(response: Response) -> Response:
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+        if refusal is not None:
+            await refusal(scope, receive, send_with_headers)
+            return
+        scope.setdefault("state", {})["identity"] = identity
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(config: ServerConfig | None = None) -> Starlette:
@@ -113,7 +137,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
-            Middleware(BaseHTTPMiddleware, dispatch=guard),
+            Middleware(Guard),
         ],
         lifespan=lifespan,
     )

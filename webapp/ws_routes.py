@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -65,21 +66,36 @@ async def native_ws(websocket: WebSocket) -> None:
     await _send(websocket, hello, binary)
 
     def frames(items: list[Any]) -> list[Any]:
-        out: list[Any] = []
-        for item in items:
-            message = {
-                "type": "event",
-                "seq": item.seq,
-                "time": item.time,  # when published: lets a client measure delivery delay
-                "event": to_plain(item.event),
-            }
-            out.append(msgpack.packb(message) if binary else json.dumps(message))
-        return out
+        return [_encoded(services, item, binary) for item in items]
 
     try:
         await _pump(websocket, subscription, frames)
     finally:
         services.hub.unsubscribe(subscription)
+
+
+_FRAME_CACHE = 4096
+
+
+def _encoded(services: Any, item: Any, binary: bool) -> Any:
+    """The event's frame, encoded once and shared by every client that receives it."""
+    cache: OrderedDict[tuple[int, bool], Any] = services.__dict__.setdefault(
+        "_ws_frames", OrderedDict()
+    )
+    key = (item.seq, binary)
+    frame = cache.get(key)
+    if frame is None:
+        message = {
+            "type": "event",
+            "seq": item.seq,
+            "time": item.time,  # when published: lets a client measure delivery delay
+            "event": to_plain(item.event),
+        }
+        frame = msgpack.packb(message) if binary else json.dumps(message)
+        cache[key] = frame
+        if len(cache) > _FRAME_CACHE:
+            cache.popitem(last=False)
+    return frame
 
 
 def _owned(services: Any, identity: Any) -> Any:
