@@ -291,3 +291,32 @@ def test_users_are_bounded_per_role_and_admins_are_not(
     (error,) = refused.json()["node_errors"]["1"]["errors"]
     assert error["type"] == "value_bigger_than_max" and "width" in error["details"]
     assert admin.post("/prompt", json={"prompt": big}).status_code == 200
+
+
+def test_the_server_records_a_session_log_that_replays_identically(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    server = Server(tmp_path / "data", tmp_path / "models").start()
+    try:
+        client = server.token_client(server.login())
+        job = client.post("/prompt", json={"prompt": light_prompt("logged")}).json()
+        wait_history(client, job["prompt_id"])
+    finally:
+        server.stop()
+    (log,) = (tmp_path / "data" / "logs").iterdir()
+    verified = subprocess.run(
+        [sys.executable, "-m", "webapp.cli", "log", "verify", str(log)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "replay matches" in verified.stdout
+    assert server.log_text().count("created user") == 0  # the password came from the env
+    from tests.webapp.server_process import ADMIN_PASSWORD
+
+    recorded = b"".join(f.read_bytes() for f in log.iterdir())
+    bearer = client.headers["Authorization"].removeprefix("Bearer ").encode()
+    assert ADMIN_PASSWORD.encode() not in recorded and bearer not in recorded
