@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="after a crash, re-queue or fail the jobs that were running (default requeue)",
     )
     serve.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    serve.add_argument(
+        "--log-format", choices=["json", "text"], default="json", help="server log lines"
+    )
     serve.set_defaults(handler=_serve)
 
     log_cli.add_parser(commands)
@@ -75,7 +78,16 @@ def _serve(args: argparse.Namespace) -> int:
         log=not args.no_log,
         device=args.device,
     )
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+    from .request_log import configure
+
+    configure(json_lines=args.log_format == "json")
+    uvicorn.run(
+        create_app(config),
+        host=args.host,
+        port=args.port,
+        log_config=None,  # our handlers (configure) stay in place
+        access_log=False,  # rxgen writes its own access lines, with request ids
+    )
     return 0
 
 

@@ -10,6 +10,7 @@ Content-Security-Policy.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -22,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from webapp import api_routes, comfy_routes, workflow_routes, ws_routes
+from webapp import api_routes, comfy_routes, request_log, workflow_routes, ws_routes
 from webapp.problems import problem
 from webapp.services import ServerConfig, Services, start
 
@@ -83,22 +84,39 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        headers_in = dict(scope.get("headers") or [])
+        rid = request_log.request_id(headers_in.get(b"x-request-id", b"").decode("latin-1"))
+        status = [500]
+        user: list[int | None] = [None]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                status[0] = message["status"]
                 headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = rid
                 for name, value in _SECURITY_HEADERS:
                     if name.decode() not in headers:
                         headers.append(name.decode(), value.decode())
             await send(message)
 
+        try:
+            await self._guarded(scope, receive, send_with_headers, user)
+        finally:
+            path = scope["path"]
+            request_log.log_access(rid, scope["method"], path, status[0], started, user[0])
+
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send: Send, user: list[int | None]
+    ) -> None:
         path = scope["path"]
         if path in PUBLIC and path != "/api/auth/login":
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
         services: Services = request.app.state.services
         identity = await services.auth.identify(request)
+        user[0] = identity.user_id if identity is not None else None
         refusal = services.auth.refusal(request, identity)
         if refusal is None and identity is None and path not in PUBLIC:
             refusal = problem(
@@ -107,10 +125,10 @@ class Guard:
                 "log in (POST /api/auth/login) or send 'Authorization: Bearer <API token>'",
             )
         if refusal is not None:
-            await refusal(scope, receive, send_with_headers)
+            await refusal(scope, receive, send)
             return
         scope.setdefault("state", {})["identity"] = identity
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send)
 
 
 def create_app(config: ServerConfig | None = None) -> Starlette:

@@ -139,6 +139,20 @@ def test_requests_without_credentials_are_refused(server: Server) -> None:
     assert anonymous.get("/metrics").status_code == 200
     wrong = anonymous.post("/api/auth/login", json={"username": "admin", "password": "nope"})
     assert wrong.status_code == 401
+    traced = anonymous.get("/api/jobs", headers={"X-Request-ID": "trace-me-42"})
+    assert traced.headers["x-request-id"] == "trace-me-42"
+    assert len(anonymous.get("/api/jobs").headers["x-request-id"]) == 32  # one was made
+    deadline = time.monotonic() + 10
+    while '"request_id": "trace-me-42"' not in server.log_text():
+        assert time.monotonic() < deadline, "no access line for the request"
+        time.sleep(0.1)
+    line = next(x for x in server.log_text().splitlines() if "trace-me-42" in x)
+    access = json.loads(line)
+    assert (access["path"], access["status"], access["logger"]) == (
+        "/api/jobs",
+        401,
+        "rxgen.access",
+    )
 
 
 def test_cross_site_requests_and_dns_rebinding_are_refused(
