@@ -35,6 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import reactivex
 import torch
+
+# The same txt2img workflow as the overhead benchmark (this folder is on sys.path when run).
+from diffusion_overhead import workflow
 from reactivex import Observable
 
 from components.app import main
@@ -58,34 +61,6 @@ from rxcore import Source, run
 
 TERMINAL = (JobFinished, JobFailed, JobCancelled, JobRejected)
 WORDS = ("fox", "cat", "horse", "city", "forest", "river", "mountain", "street", "sky", "dog")
-
-
-def workflow(prompt: str, seed: int, size: int, steps: int) -> dict[str, Any]:
-    return {
-        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "model"}},
-        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": prompt, "clip": ["1", 1]}},
-        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["1", 1]}},
-        "4": {
-            "class_type": "EmptyLatentImage",
-            "inputs": {"width": size, "height": size, "batch_size": 1},
-        },
-        "5": {
-            "class_type": "KSampler",
-            "inputs": {
-                "model": ["1", 0],
-                "positive": ["2", 0],
-                "negative": ["3", 0],
-                "latent_image": ["4", 0],
-                "seed": seed,
-                "steps": steps,
-                "cfg": 7.5,
-                "sampler_name": "euler",
-                "scheduler": "normal",
-                "denoise": 1.0,
-            },
-        },
-        "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
-    }
 
 
 async def one_run(

@@ -20,10 +20,10 @@ from typing import Any
 import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
-from reactivex.abc import ObserverBase, SchedulerBase
 
 from components import queue
 from components.nodes.catalog import Catalog
+from components.transition import run_transition
 from components.workflow import executor
 from components.workflow.protocol import (
     CancelJob,
@@ -39,7 +39,6 @@ from components.workflow.protocol import (
 from rxcore.driver import Cancel
 from rxcore.effects import Draw
 from rxcore.message import Message
-from rxcore.state import Reducer
 
 _OVER = (JobFinished, JobFailed, JobCancelled, JobRejected)
 QUEUE_EVENTS = (queue.Enqueue, queue.Cancel, queue.Clear, queue.Restore)
@@ -120,7 +119,6 @@ def _forget(state: CoreState, job_id: str) -> CoreState:
 
 
 # -- the component ---------------------------------------------------------------------------
-Step = tuple[CoreState, list[Any], Any]
 
 
 def server_core(
@@ -140,40 +138,16 @@ def server_core(
         incoming = reactivex.merge(
             sources[intake].events(), sources[nodes].events(), sources[entropy].events()
         )
-        seed: Step = (initial or CoreState(), [], None)
-
-        def fold(previous: Step, event: Any) -> Step:
-            new_state, effects = update(previous[0], event, catalog)
-            return new_state, effects, event
-
-        steps = incoming.pipe(ops.scan(fold, seed), ops.share())
-        effects = _spread(steps).pipe(ops.share())
+        run = run_transition(
+            incoming, lambda s, e: update(s, e, catalog), initial or CoreState(), "core"
+        )
+        effects = run.effects
         return {
             nodes: effects.pipe(ops.filter(lambda e: isinstance(e, RunNode | Cancel | ReleaseJob))),
             entropy: effects.pipe(ops.filter(lambda e: isinstance(e, Draw))),
             events: effects.pipe(ops.filter(lambda e: isinstance(e, JobEvent))),
             store: effects.pipe(ops.filter(lambda e: isinstance(e, STORE_EFFECTS))),
-            state: steps.pipe(ops.map(_reducer_for)),
+            state: run.reducers,
         }
 
     return component
-
-
-def _reducer_for(step: Step) -> Reducer[Any]:
-    new_state, cause = step[0], step[2]
-
-    def set_state(_: Any) -> CoreState:
-        return new_state
-
-    return Reducer(f"core/{type(cause).__name__}", set_state)
-
-
-def _spread(steps: Observable[Step]) -> Observable[Any]:
-    def subscribe(observer: ObserverBase[Any], scheduler: SchedulerBase | None = None) -> Any:
-        def on_step(step: Step) -> None:
-            for effect in step[1]:
-                observer.on_next(effect)
-
-        return steps.subscribe(on_step, observer.on_error, observer.on_completed)
-
-    return reactivex.create(subscribe)

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from components.queue_views import snapshot
+from components.queue_views import QueueSnapshot, snapshot, user_entries
 from components.workflow.comfy_api import api_to_graph
 from components.workflow.limits import comfy_limits_error, over_limits
 from components.workflow.validate import validate
@@ -138,20 +138,19 @@ async def get_object_info(request: Request) -> Response:
     return JSONResponse(info)
 
 
-async def get_queue(request: Request) -> Response:
-    identity: Identity = request.state.identity
-    services = request.app.state.services
-    view = snapshot(services.queue_state())
+def _visible_queue(identity: Identity, services: Any) -> QueueSnapshot:
+    state = services.queue_state()
+    return snapshot(state) if identity.is_admin else user_entries(state, str(identity.user_id))
 
-    def visible(entries: Any) -> list[Any]:
-        return [
-            [e.number, e.job_id, {}, {}, []]
-            for e in entries
-            if identity.is_admin or e.user_id == str(identity.user_id)
-        ]
+
+async def get_queue(request: Request) -> Response:
+    view = _visible_queue(request.state.identity, request.app.state.services)
+
+    def listed(entries: Any) -> list[Any]:
+        return [[e.number, e.job_id, {}, {}, []] for e in entries]
 
     return JSONResponse(
-        {"queue_running": visible(view.running), "queue_pending": visible(view.pending)}
+        {"queue_running": listed(view.running), "queue_pending": listed(view.pending)}
     )
 
 
@@ -174,9 +173,8 @@ async def post_interrupt(request: Request) -> Response:
     """Stops the caller's running job(s), as ComfyUI's interrupt stops the current one."""
     identity: Identity = request.state.identity
     services = request.app.state.services
-    for job_id, running in services.queue_state().running.items():
-        if identity.is_admin or running.job.user_id == str(identity.user_id):
-            services.cancel(job_id, identity.user_id, identity.is_admin)
+    for entry in _visible_queue(identity, services).running:
+        services.cancel(entry.job_id, identity.user_id, identity.is_admin)
     return JSONResponse({})
 
 

@@ -47,10 +47,10 @@ async def readyz(request: Request) -> Response:
             await session.execute(text("SELECT 1"))
     except Exception as error:
         problems.append(f"database: {type(error).__name__}: {error}")
-    from webapp.services import models_store
+    from webapp.services import models_dir
 
-    if not models_store(services.config).is_dir():
-        problems.append(f"models directory {models_store(services.config)} does not exist")
+    if not models_dir(services.config).is_dir():
+        problems.append(f"models directory {models_dir(services.config)} does not exist")
     if problems:
         return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
     return JSONResponse({"status": "ready"})

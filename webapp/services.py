@@ -38,6 +38,7 @@ from webapp.security import allowed_origins, hash_password, initial_admin_passwo
 log = logging.getLogger("rxgen.server")
 
 _OVER = (JobFinished, JobFailed, JobCancelled, JobRejected)
+_VIDEO_ONLY = frozenset({".mp4", ".webm", ".mov", ".mkv", ".avi"})  # a GIF is in both lists
 
 
 @dataclass(frozen=True)
@@ -92,16 +93,22 @@ class Services:
         self.intake.on_next(job)
 
     def dynamic_choices(self) -> dict[str, list[str]]:
-        """The file lists combo inputs offer: models, input images."""
+        """The file lists combo inputs offer: models, input images, input videos."""
         from drivers.diffusion.models import ModelStore
 
-        store = ModelStore(models_store(self.config))
-        images = sorted(
-            str(p.relative_to(self.config.input_dir))
+        store = ModelStore(models_dir(self.config))
+        files = sorted(
+            p.relative_to(self.config.input_dir)
             for p in self.config.input_dir.rglob("*")
             if p.is_file() and not p.name.startswith(".")
         )
-        return {"checkpoints": list(store.choices()), "input_images": images}
+        videos = [str(f) for f in files if f.suffix.lower() in {*_VIDEO_ONLY, ".gif"}]
+        images = [str(f) for f in files if f.suffix.lower() not in _VIDEO_ONLY]
+        return {
+            "checkpoints": list(store.choices()),
+            "input_images": images,
+            "input_videos": videos,
+        }
 
     def cancel(self, job_id: str, user_id: int, is_admin: bool) -> None:
         self.intake.on_next(queue.Cancel(job_id=job_id, by_user=str(user_id), is_admin=is_admin))
@@ -124,7 +131,7 @@ async def start(config: ServerConfig) -> Services:
     """Open the database (migrating it), recover interrupted jobs, start the runtime."""
     for folder in (config.data_dir, config.output_dir, config.temp_dir, config.input_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    models_store(config).mkdir(parents=True, exist_ok=True)
+    models_dir(config).mkdir(parents=True, exist_ok=True)
     database = open_database(config.database_url, config.data_dir)
     await database.migrate()
     admin_id = await _ensure_admin(database)
@@ -249,7 +256,7 @@ def _node_runner(config: ServerConfig) -> Any:
     )
 
 
-def models_store(config: ServerConfig) -> Path:
+def models_dir(config: ServerConfig) -> Path:
     from drivers.diffusion.models import default_models_dir
 
     return default_models_dir(config.models_dir)

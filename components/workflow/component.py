@@ -14,40 +14,13 @@ from typing import Any
 import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
-from reactivex.abc import ObserverBase, SchedulerBase
 
 from components.nodes.catalog import Catalog
+from components.transition import run_transition
 from components.workflow.executor import ExecutorState, update
 from components.workflow.protocol import JobEvent, ReleaseJob, RunNode
 from rxcore.driver import Cancel
 from rxcore.effects import Draw
-from rxcore.state import Reducer
-
-Step = tuple[ExecutorState, list[Any], Any]
-
-
-def _spread(steps: Observable[Step]) -> Observable[Any]:
-    """Each step's effects, one by one, synchronously and in order."""
-
-    def subscribe(observer: ObserverBase[Any], scheduler: SchedulerBase | None = None) -> Any:
-        def on_step(step: Step) -> None:
-            for effect in step[1]:
-                observer.on_next(effect)
-
-        return steps.subscribe(on_step, observer.on_error, observer.on_completed)
-
-    return reactivex.create(subscribe)
-
-
-def _setter(state: ExecutorState, cause: Any) -> Reducer[Any]:
-    def set_state(_: Any) -> ExecutorState:
-        return state
-
-    return Reducer(f"executor/{type(cause).__name__}", set_state)
-
-
-def _reducer_for(step: Step) -> Reducer[Any]:
-    return _setter(step[0], step[2])
 
 
 def _of(*types: type) -> Callable[[Any], bool]:
@@ -69,19 +42,15 @@ def executor(
         incoming = reactivex.merge(
             sources[jobs].events(), sources[nodes].events(), sources[entropy].events()
         )
-        seed: Step = (ExecutorState(), [], None)
-
-        def fold(previous: Step, event: Any) -> Step:
-            new_state, effects = update(previous[0], event, catalog)
-            return new_state, effects, event
-
-        steps = incoming.pipe(ops.scan(fold, seed), ops.share())
-        effects = _spread(steps).pipe(ops.share())
+        run = run_transition(
+            incoming, lambda s, e: update(s, e, catalog), ExecutorState(), "executor"
+        )
+        effects = run.effects
         return {
             nodes: effects.pipe(ops.filter(_of(RunNode, Cancel, ReleaseJob))),
             entropy: effects.pipe(ops.filter(_of(Draw))),
             events: effects.pipe(ops.filter(_of(JobEvent))),
-            state: steps.pipe(ops.map(_reducer_for)),
+            state: run.reducers,
         }
 
     return component

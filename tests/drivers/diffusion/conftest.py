@@ -24,10 +24,11 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"] = "1"  # before diffusers/huggingface_hub read it at import
 
 import pytest
+import torch
 
 from drivers.diffusion.tiny import ensure_tiny_sd, save_single_file
 
-__all__ = ["config_only_copy", "offline_hub", "tiny_sd_dir", "tiny_sd_file"]
+__all__ = ["config_only_copy", "offline_hub", "one_torch_thread", "tiny_sd_dir", "tiny_sd_file"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -64,3 +65,12 @@ def config_only_copy(source: Path, target: Path) -> Path:
 
     shutil.copytree(source, target, ignore=weights)
     return target
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """torch CPU results depend on the thread count: tests comparing images or hashes pin it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

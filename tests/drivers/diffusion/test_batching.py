@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +35,13 @@ from drivers.diffusion.values import ModelRef
 from drivers.nodes.runner import NodeRunner
 from tests.engine_harness import Recorder, engine
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),  # byte-equal images need it
+]
 
 SIZE = 64
 PROMPTS = ("a red fox", "a blue cat", "a green horse", "a city at night")
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    # torch CPU results depend on the thread count; comparing images needs it pinned.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

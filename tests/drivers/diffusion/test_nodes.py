@@ -8,7 +8,6 @@ inpainting keep what they must keep, and that running out of memory fails one jo
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +34,12 @@ from drivers.nodes.context import NodeContext
 from drivers.nodes.runner import NodeRunner
 from tests.engine_harness import Recorder, engine
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),  # byte-equal images need it
+]
 
 SIZE = 64
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    # torch CPU results depend on the thread count; byte equality needs it pinned.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@ models are: from a diffusers directory in the models directory, through the mode
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from drivers.diffusion.manager import ModelManager
 from drivers.diffusion.models import ModelStore
@@ -16,20 +14,15 @@ from drivers.diffusion.sampling import SamplingCancelled
 from drivers.diffusion.text_to_video import generate_video
 from drivers.diffusion.tiny_t2v import ensure_tiny_t2v
 
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),  # byte-equal images need it
+]
 
 
 @pytest.fixture(scope="session")
 def tiny_t2v_dir(tmp_path_factory: pytest.TempPathFactory, offline_hub: None) -> Path:
     return ensure_tiny_t2v(tmp_path_factory.getbasetemp() / "rxgen-tiny-t2v")
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
