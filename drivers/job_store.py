@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 import reactivex
@@ -21,7 +22,9 @@ from reactivex.abc import DisposableBase
 from components import queue
 from components.workflow.protocol import JobCancelled, JobFailed, JobFinished, JobRejected
 from drivers.store import jobs as job_rows
+from drivers.store.artifacts import ArtifactStore
 from drivers.store.database import Database
+from drivers.store.job_outputs import archive_outputs
 from rxcore.source import Source
 
 log = logging.getLogger(__name__)
@@ -30,8 +33,15 @@ log = logging.getLogger(__name__)
 class JobStore:
     """Driver writing job state changes to ``database``."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self,
+        database: Database,
+        artifacts: ArtifactStore | None = None,
+        output_dir: Path | None = None,
+    ) -> None:
         self.database = database
+        self.artifacts = artifacts
+        self.output_dir = output_dir
         self._writes: asyncio.Queue[Any] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._subscription: DisposableBase | None = None
@@ -62,11 +72,18 @@ class JobStore:
             try:
                 async with self.database.transaction() as session:
                     await _write(session, event)
+                    await self._archive(session, event)
             except Exception:
                 self.failures += 1
                 log.exception("could not record %s for job %s", type(event).__name__, _job(event))
             finally:
                 self._writes.task_done()
+
+    async def _archive(self, session: Any, event: Any) -> None:
+        outputs = getattr(event, "outputs", None)
+        if self.artifacts is None or self.output_dir is None or not isinstance(outputs, dict):
+            return
+        await archive_outputs(session, self.artifacts, self.output_dir, event.job_id, outputs)
 
 
 async def _write(session: Any, event: Any) -> None:

@@ -8,21 +8,26 @@ leak nothing.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from components.nodes.type_styles import type_styles
+from components.workflow.formats import WorkflowFormatError, to_api_prompt
 from drivers.store import jobs as job_rows
 from drivers.store import users as user_rows
 from drivers.store.records import JobRecord
+from webapp import schemas
 from webapp.auth import Identity
+from webapp.bodies import read_body, read_query
+from webapp.openapi import Operation
 from webapp.problems import problem
-from webapp.security import generate_api_token, hash_api_token, hash_password, parse_scopes
+from webapp.security import generate_api_token, hash_api_token, hash_password
+from webapp.submission import Refused, submit_prompt
 
-JOB_STATUSES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
+MAX_WORKFLOW_BYTES = 16 << 20
 
 
 async def login(request: Request) -> Response:
@@ -58,19 +63,10 @@ def job_json(row: JobRecord) -> dict[str, Any]:
 
 async def list_jobs(request: Request) -> Response:
     identity: Identity = request.state.identity
-    params = request.query_params
-    statuses = [s for s in params.get("status", "").split(",") if s]
-    unknown = sorted(set(statuses) - set(JOB_STATUSES))
-    if unknown:
-        return problem(
-            422, "unknown status", f"status may be {', '.join(JOB_STATUSES)}", field="status"
-        )
-    try:
-        limit = int(params.get("limit", "50"))
-    except ValueError:
-        return problem(422, "limit is not a number", "give an integer 1..500", field="limit")
-    if not 1 <= limit <= 500:
-        return problem(422, "limit out of range", "give an integer 1..500", field="limit")
+    query = read_query(request, schemas.JobQuery)
+    if isinstance(query, Response):
+        return query
+    statuses = [s for s in (query.status or "").split(",") if s]
     async with request.app.state.services.database.transaction() as session:
         try:
             page = await job_rows.list_jobs(
@@ -78,13 +74,43 @@ async def list_jobs(request: Request) -> Response:
                 identity.user_id,
                 admin=identity.is_admin,
                 status=statuses or None,
-                limit=limit,
-                cursor=params.get("cursor"),
+                limit=query.limit,
+                cursor=query.cursor,
             )
         except ValueError as error:
             return problem(422, "bad cursor", str(error), field="cursor")
     return JSONResponse(
         {"items": [job_json(row) for row in page.items], "next_cursor": page.next_cursor}
+    )
+
+
+async def submit_job(request: Request) -> Response:
+    services = request.app.state.services
+    body = await read_body(request, schemas.SubmitJob, MAX_WORKFLOW_BYTES)
+    if isinstance(body, Response):
+        return body
+    try:
+        prompt = to_api_prompt(body.workflow, services.catalog)
+    except (WorkflowFormatError, ValueError) as error:
+        return problem(422, "not a workflow rxgen can read", str(error), field="workflow")
+    outcome = await submit_prompt(
+        services,
+        request.state.identity,
+        prompt,
+        client_id=body.client_id,
+        priority=body.priority,
+    )
+    if isinstance(outcome, Refused):
+        return problem(
+            400 if outcome.kind != "duplicate_prompt_id" else 409,
+            "workflow refused",
+            outcome.message,
+            field="workflow",
+            kind=outcome.kind,
+            node_errors=outcome.node_errors,
+        )
+    return JSONResponse(
+        {"id": outcome.job_id, "number": outcome.number, "node_errors": {}}, status_code=201
     )
 
 
@@ -115,20 +141,16 @@ async def cancel_job(request: Request) -> Response:
 
 async def create_token(request: Request) -> Response:
     identity: Identity = request.state.identity
-    body = await _json(request)
+    body = await read_body(request, schemas.TokenBody)
     if isinstance(body, Response):
         return body
-    name = str(body.get("name") or "token")[:100]
-    try:
-        scopes = parse_scopes(body.get("scopes") or ["read", "write"])
-    except ValueError as error:
-        return problem(422, "unknown scope", str(error), field="scopes")
+    scopes = frozenset(body.scopes)
     if "admin" in scopes and not identity.is_admin:
         return problem(403, "admin scope needs an admin", "ask for read and write only")
     issued = generate_api_token()
     async with request.app.state.services.database.transaction() as session:
         record = await user_rows.create_token(
-            session, identity.user_id, name, hash_api_token(issued.token), scopes
+            session, identity.user_id, body.name, hash_api_token(issued.token), scopes
         )
     # The token itself is shown this once; only its hash is stored.
     return JSONResponse(
@@ -162,48 +184,57 @@ async def create_user(request: Request) -> Response:
     identity: Identity = request.state.identity
     if not identity.is_admin:
         return problem(403, "admins only", "ask an admin to create the account")
-    body = await _json(request)
+    body = await read_body(request, schemas.UserBody)
     if isinstance(body, Response):
         return body
-    name, password = body.get("name"), body.get("password")
-    if not isinstance(name, str) or not 1 <= len(name) <= 64:
-        return problem(422, "bad user name", "1 to 64 characters", field="name")
-    if not isinstance(password, str) or len(password) < 10:
-        return problem(422, "password too short", "at least 10 characters", field="password")
-    role = body.get("role", "user")
-    if role not in ("user", "admin"):
-        return problem(422, "unknown role", "role is 'user' or 'admin'", field="role")
     async with request.app.state.services.database.transaction() as session:
-        if await user_rows.get_user_by_name(session, name) is not None:
-            return problem(409, "user exists", f"{name!r} is taken", field="name")
+        if await user_rows.get_user_by_name(session, body.name) is not None:
+            return problem(409, "user exists", f"{body.name!r} is taken", field="name")
         user = await user_rows.create_user(
-            session, name, role=role, password_hash=hash_password(password)
+            session, body.name, role=body.role, password_hash=hash_password(body.password)
         )
     return JSONResponse({"id": user.id, "name": user.name, "role": user.role}, status_code=201)
 
 
-async def _json(request: Request) -> Any:
-    raw = await request.body()
-    if len(raw) > 1 << 20:
-        return problem(413, "body too large", "at most 1 MiB")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as error:
-        return problem(400, "body is not JSON", str(error))
-    if not isinstance(body, dict):
-        return problem(422, "body must be a JSON object", "send {...}")
-    return body
+async def node_catalog(request: Request) -> Response:
+    services = request.app.state.services
+    info = services.catalog.to_object_info(services.dynamic_choices())
+    return JSONResponse({"nodes": info, "types": type_styles(info)})
+
+
+async def model_lists(request: Request) -> Response:
+    return JSONResponse(request.app.state.services.dynamic_choices())
+
+
+def operations() -> list[Operation]:
+    S = schemas
+    return [
+        Operation("POST", "/api/auth/login", login, "Log in; sets the session cookie", "auth",
+                  {200: S.Me, 401: S.Problem, 429: S.Problem}, body=S.LoginBody, public=True),
+        Operation("POST", "/api/auth/logout", logout, "Log out", "auth", {200: S.Ok}),
+        Operation("GET", "/api/auth/me", me, "Who is calling", "auth", {200: S.Me}),
+        Operation("GET", "/api/jobs", list_jobs, "List jobs, newest first", "jobs",
+                  {200: S.JobPage, 422: S.Problem}, query=S.JobQuery),
+        Operation("POST", "/api/jobs", submit_job, "Submit a workflow to run", "jobs",
+                  {201: S.Submitted, 400: S.Problem, 422: S.Problem}, body=S.SubmitJob),
+        Operation("GET", "/api/jobs/{job_id}", get_job, "One job", "jobs",
+                  {200: S.Job, 404: S.Problem}),
+        Operation("DELETE", "/api/jobs/{job_id}", cancel_job, "Cancel a queued or running job",
+                  "jobs", {200: S.Cancelling, 202: S.Cancelling, 404: S.Problem}),
+        Operation("POST", "/api/tokens", create_token, "Issue an API token (shown once)",
+                  "tokens", {201: S.IssuedToken, 403: S.Problem, 422: S.Problem},
+                  body=S.TokenBody),
+        Operation("DELETE", "/api/tokens/{token_id}", revoke_token, "Revoke an API token",
+                  "tokens", {204: None, 404: S.Problem}),
+        Operation("POST", "/api/users", create_user, "Create a user (admins)", "users",
+                  {201: S.User, 403: S.Problem, 409: S.Problem, 422: S.Problem},
+                  body=S.UserBody),
+        Operation("GET", "/api/nodes", node_catalog, "The node catalog", "catalog",
+                  {200: S.NodeCatalog}),
+        Operation("GET", "/api/models", model_lists, "Models and input files", "catalog",
+                  {200: S.ModelLists}),
+    ]  # fmt: skip
 
 
 def routes() -> list[Route]:
-    return [
-        Route("/api/auth/login", login, methods=["POST"]),
-        Route("/api/auth/logout", logout, methods=["POST"]),
-        Route("/api/auth/me", me),
-        Route("/api/jobs", list_jobs),
-        Route("/api/jobs/{job_id}", get_job, methods=["GET"]),
-        Route("/api/jobs/{job_id}", cancel_job, methods=["DELETE"]),
-        Route("/api/tokens", create_token, methods=["POST"]),
-        Route("/api/tokens/{token_id}", revoke_token, methods=["DELETE"]),
-        Route("/api/users", create_user, methods=["POST"]),
-    ]
+    return [op.route() for op in operations()]

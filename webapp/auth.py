@@ -19,7 +19,9 @@ from starlette.responses import JSONResponse, Response
 
 from drivers.store import users as user_rows
 from drivers.store.records import UserRecord
+from webapp.bodies import read_body
 from webapp.problems import problem
+from webapp.schemas import LoginBody
 from webapp.security import (
     CsrfTokens,
     LoginRateLimiter,
@@ -134,11 +136,10 @@ class Auth:
 
     # -- login / logout ----------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
-        try:
-            body = await request.json()
-            name, password = str(body["username"]), str(body["password"])
-        except (ValueError, KeyError, TypeError):
-            return problem(422, "bad login request", 'send {"username": ..., "password": ...}')
+        body = await read_body(request, LoginBody, limit=64 << 10)
+        if isinstance(body, Response):
+            return body
+        name, password = body.username, body.password
         ip = request.client.host if request.client else "?"
         now = time.time()
         decision = self.limiter.check(name, ip, now)

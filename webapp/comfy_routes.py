@@ -11,6 +11,7 @@ from __future__ import annotations
 import platform
 import sys
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -19,15 +20,15 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from components.queue_views import QueueSnapshot, snapshot, user_entries
-from components.workflow.comfy_api import api_to_graph
-from components.workflow.limits import comfy_limits_error, over_limits
-from components.workflow.validate import validate
 from drivers.store import jobs as job_rows
 from drivers.store.paths import UnsafePath, safe_join
 from drivers.store.records import JobRecord
+from webapp import comfy_schemas
 from webapp.auth import Identity
+from webapp.openapi import Body, Operation
 from webapp.problems import problem
-from webapp.services import new_job
+from webapp.schemas import Problem
+from webapp.submission import Refused, submit_prompt
 
 MAX_PROMPT_BYTES = 8 << 20
 MAX_UPLOAD_BYTES = 64 << 20
@@ -40,37 +41,20 @@ async def post_prompt(request: Request) -> Response:
     body = await _json_body(request, MAX_PROMPT_BYTES)
     if isinstance(body, Response):
         return body
-    prompt = body.get("prompt") if isinstance(body, dict) else None
-    if not isinstance(prompt, dict):
+    if not isinstance(body, dict):
         return _comfy_error("invalid_prompt", "the body needs a 'prompt' object (API format)")
-    try:
-        graph = api_to_graph(prompt)
-    except ValueError as error:
-        return _comfy_error("invalid_prompt", str(error))
-    report = validate(graph, services.catalog)
-    if not report.accepted:
-        body_400 = report.comfy_error_response() or {}
-        return JSONResponse(body_400, status_code=400)
-    limits = None if identity.is_admin else services.config.user_limits
-    over = over_limits(graph, limits)
-    if over:
-        return JSONResponse(comfy_limits_error(over), status_code=400)
-    job_id = str(body.get("prompt_id") or uuid.uuid4())
     client_id = body.get("client_id")
-    async with services.database.transaction() as session:
-        try:
-            row = await job_rows.insert_job(
-                session,
-                identity.user_id,
-                prompt,
-                job_id=job_id,
-                client_id=str(client_id) if client_id is not None else None,
-            )
-        except Exception as error:  # AlreadyExists: a client reused its prompt_id
-            return _comfy_error("duplicate_prompt_id", str(error))
-    front = bool(body.get("front", False))
-    services.submit(new_job(row.id, identity.user_id, row.number, prompt, front=front))
-    return JSONResponse({"prompt_id": row.id, "number": row.number, "node_errors": {}})
+    outcome = await submit_prompt(
+        services,
+        identity,
+        body.get("prompt"),
+        job_id=str(body["prompt_id"]) if body.get("prompt_id") else None,
+        client_id=str(client_id) if client_id is not None else None,
+        front=bool(body.get("front", False)),
+    )
+    if isinstance(outcome, Refused):
+        return JSONResponse(outcome.comfy_body(), status_code=400)
+    return JSONResponse({"prompt_id": outcome.job_id, "number": outcome.number, "node_errors": {}})
 
 
 async def get_history(request: Request) -> Response:
@@ -121,7 +105,11 @@ async def get_view(request: Request) -> Response:
         path = safe_join(root, params.get("subfolder", ""), params.get("filename", ""))
     except UnsafePath as error:
         return problem(400, "unsafe file name", str(error))
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError:  # a name the file system refuses (too long, bad bytes) names no file
+        found = False
+    if not found:
         return problem(404, "no such file", f"{params.get('filename')!r} is not in {kind}")
     # Raster images only, never rendered by the browser as a document.
     return FileResponse(
@@ -196,7 +184,7 @@ async def post_upload_image(request: Request) -> Response:
     except RejectedUpload as error:
         return problem(415, "not an image", str(error), field="image")
     subfolder = str(form.get("subfolder") or "")
-    stem = (upload.filename or "upload").rsplit(".", 1)[0] or "upload"
+    stem = (upload.filename or "upload").rsplit(".", 1)[0][:100] or "upload"
     name = f"{stem}.{encoded.ext}"
     try:
         target = safe_join(services.config.input_dir, subfolder, name)
@@ -265,18 +253,37 @@ def _int(text: str | None, default: int, low: int, high: int) -> int:
         return default
 
 
-def routes() -> list[Route]:
+def operations() -> list[Operation]:
+    C = comfy_schemas
+    image = Body(None, "image/png", "the file (PNG, JPEG, WebP, GIF, MP4 or WebM)")
     table = [
-        Route("/prompt", post_prompt, methods=["POST"]),
-        Route("/history", get_history),
-        Route("/history/{prompt_id}", get_history),
-        Route("/view", get_view),
-        Route("/object_info", get_object_info),
-        Route("/object_info/{node_class}", get_object_info),
-        Route("/queue", get_queue, methods=["GET"]),
-        Route("/queue", post_queue, methods=["POST"]),
-        Route("/interrupt", post_interrupt, methods=["POST"]),
-        Route("/upload/image", post_upload_image, methods=["POST"]),
-        Route("/system_stats", get_system_stats),
-    ]
-    return [*table, *(Route("/api" + r.path, r.endpoint, methods=r.methods) for r in table)]
+        Operation("POST", "/prompt", post_prompt, "Queue a prompt (ComfyUI)", "comfyui",
+                  {200: C.PromptQueued, 400: C.ComfyError}, body=C.PromptBody),
+        Operation("GET", "/history", get_history, "Finished prompts (ComfyUI)", "comfyui",
+                  {200: C.History}, query=C.HistoryQuery),
+        Operation("GET", "/history/{prompt_id}", get_history, "One finished prompt (ComfyUI)",
+                  "comfyui", {200: C.History}),
+        Operation("GET", "/view", get_view, "An output, input or temp file (ComfyUI)",
+                  "comfyui", {200: image, 400: Problem, 404: Problem}, query=C.ViewQuery),
+        Operation("GET", "/object_info", get_object_info, "The node catalog (ComfyUI)",
+                  "comfyui", {200: C.ObjectInfo}),
+        Operation("GET", "/object_info/{node_class}", get_object_info, "One node type (ComfyUI)",
+                  "comfyui", {200: C.ObjectInfo}),
+        Operation("GET", "/queue", get_queue, "Running and pending prompts (ComfyUI)",
+                  "comfyui", {200: C.QueueListing}),
+        Operation("POST", "/queue", post_queue, "Clear or delete queued prompts (ComfyUI)",
+                  "comfyui", {200: C.Empty, 422: Problem}, body=C.QueueBody),
+        Operation("POST", "/interrupt", post_interrupt, "Stop the caller's running prompt",
+                  "comfyui", {200: C.Empty}),
+        Operation("POST", "/upload/image", post_upload_image, "Upload an input image (ComfyUI)",
+                  "comfyui", {200: C.UploadedImage, 413: Problem, 415: Problem, 422: Problem},
+                  body=Body(C.UploadImageForm, "multipart/form-data")),
+        Operation("GET", "/system_stats", get_system_stats, "Versions and devices (ComfyUI)",
+                  "comfyui", {200: C.SystemStats}),
+    ]  # fmt: skip
+    # ComfyUI serves every route both bare and under /api; so does rxgen.
+    return [*table, *(replace(op, path="/api" + op.path) for op in table)]
+
+
+def routes() -> list[Route]:
+    return [op.route() for op in operations()]

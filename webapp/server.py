@@ -23,11 +23,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from webapp import api_routes, comfy_routes, request_log, workflow_routes, ws_routes
+from webapp import (
+    api_routes,
+    artifact_routes,
+    comfy_routes,
+    request_log,
+    workflow_routes,
+    ws_routes,
+)
+from webapp.openapi import Operation, openapi_endpoint, routes
 from webapp.problems import problem
 from webapp.services import ServerConfig, Services, start
 
-PUBLIC = frozenset({"/healthz", "/readyz", "/api/auth/login", "/metrics"})
+PUBLIC = frozenset({"/healthz", "/readyz", "/api/auth/login", "/metrics", "/openapi.json"})
+VERSION = "0.1.0"
 CSP = "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'none'"
 
 
@@ -131,6 +140,16 @@ class Guard:
         await self.app(scope, receive, send)
 
 
+def operations() -> list[Operation]:
+    """Every HTTP operation the server answers besides health, metrics and WebSockets."""
+    return [
+        *api_routes.operations(),
+        *workflow_routes.operations(),
+        *artifact_routes.operations(),
+        *comfy_routes.operations(),
+    ]
+
+
 def create_app(config: ServerConfig | None = None) -> Starlette:
     config = config or ServerConfig()
 
@@ -148,9 +167,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            *api_routes.routes(),
-            *workflow_routes.routes(),
-            *comfy_routes.routes(),
+            Route("/openapi.json", openapi_endpoint(operations(), title="rxgen", version=VERSION)),
+            *routes(operations()),
             *ws_routes.routes(),
         ],
         middleware=[

@@ -30,6 +30,7 @@ from drivers.event_hub import EventHub, Numbered
 from drivers.job_store import JobStore
 from drivers.store import jobs as job_rows
 from drivers.store import users as user_rows
+from drivers.store.artifacts import ArtifactStore
 from drivers.store.database import Database, open_database
 from rxcore import Runtime, Source, run
 from webapp.auth import Auth
@@ -79,6 +80,7 @@ class Services:
     catalog: Catalog
     hub: EventHub
     job_store: JobStore
+    artifacts: ArtifactStore
     intake: Subject[Any]
     runtime: Runtime
     secret: bytes
@@ -138,7 +140,8 @@ async def start(config: ServerConfig) -> Services:
     secret = _server_secret(config.data_dir)
     catalog = default_catalog()
     hub = EventHub()
-    job_store = JobStore(database)
+    artifacts = ArtifactStore(config.data_dir)
+    job_store = JobStore(database, artifacts, config.output_dir)
     intake: Subject[Any] = Subject()
     drivers: dict[str, Any] = {
         "intake": lambda sink: Source(intake),
@@ -158,6 +161,7 @@ async def start(config: ServerConfig) -> Services:
         catalog=catalog,
         hub=hub,
         job_store=job_store,
+        artifacts=artifacts,
         intake=intake,
         runtime=runtime,
         secret=secret,

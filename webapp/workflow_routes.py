@@ -8,7 +8,6 @@ workflow rxgen can read (any of the three formats) before it is stored.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -20,7 +19,10 @@ from components.workflow.formats import WorkflowFormatError, to_api_prompt
 from drivers.store import workflows as rows
 from drivers.store.records import StaleRevision, WorkflowRecord
 from webapp.auth import Identity
+from webapp.bodies import read_body, read_query
+from webapp.openapi import Operation
 from webapp.problems import problem
+from webapp.schemas import PageQuery, Problem, StaleWorkflow, Workflow, WorkflowBody, WorkflowPage
 
 MAX_DOCUMENT_BYTES = 16 << 20
 
@@ -38,27 +40,26 @@ def workflow_json(record: WorkflowRecord) -> dict[str, Any]:
 
 async def create(request: Request) -> Response:
     identity: Identity = request.state.identity
-    body = await _body(request)
+    body = await read_body(request, WorkflowBody, MAX_DOCUMENT_BYTES)
     if isinstance(body, Response):
         return body
-    checked = _checked(request, body)
-    if isinstance(checked, Response):
-        return checked
-    name, document = checked
+    refusal = _unreadable(request, body.document)
+    if refusal is not None:
+        return refusal
     async with request.app.state.services.database.transaction() as session:
-        record = await rows.create_workflow(session, identity.user_id, name, document)
+        record = await rows.create_workflow(session, identity.user_id, body.name, body.document)
     return JSONResponse(workflow_json(record), status_code=201)
 
 
 async def listing(request: Request) -> Response:
     identity: Identity = request.state.identity
+    query = read_query(request, PageQuery)
+    if isinstance(query, Response):
+        return query
     async with request.app.state.services.database.transaction() as session:
         try:
             page = await rows.list_workflows(
-                session,
-                identity.user_id,
-                admin=identity.is_admin,
-                cursor=request.query_params.get("cursor"),
+                session, identity.user_id, admin=identity.is_admin, cursor=query.cursor
             )
         except ValueError as error:
             return problem(422, "bad cursor", str(error), field="cursor")
@@ -79,22 +80,24 @@ async def read(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     identity: Identity = request.state.identity
-    body = await _body(request)
+    body = await read_body(request, WorkflowBody, MAX_DOCUMENT_BYTES)
     if isinstance(body, Response):
         return body
-    revision = body.get("revision", request.headers.get("if-match", "").strip('"') or None)
-    try:
-        expected = int(revision) if revision is not None else None
-    except (TypeError, ValueError):
-        expected = None
+    expected = body.revision
+    if expected is None:
+        match = request.headers.get("if-match", "").strip('"')
+        expected = int(match) if match.isdigit() else None
     if expected is None:
         return problem(
-            428, "revision required", "send the revision you edited as 'revision' or If-Match"
+            428,
+            "revision required",
+            "send the revision you edited as 'revision' or If-Match",
+            field="revision",
         )
-    checked = _checked(request, body)
-    if isinstance(checked, Response):
-        return checked
-    name, document = checked
+    refusal = _unreadable(request, body.document)
+    if refusal is not None:
+        return refusal
+    name, document = body.name, body.document
     async with request.app.state.services.database.transaction() as session:
         try:
             record = await rows.update_workflow(
@@ -130,41 +133,34 @@ async def remove(request: Request) -> Response:
     return Response(status_code=204) if done else _missing()
 
 
-def _checked(request: Request, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | Response:
-    name, document = body.get("name"), body.get("document")
-    if not isinstance(name, str) or not 1 <= len(name) <= 200:
-        return problem(422, "bad name", "a name of 1 to 200 characters", field="name")
-    if not isinstance(document, dict):
-        return problem(422, "bad document", "send the workflow as a JSON object", field="document")
+def _unreadable(request: Request, document: dict[str, Any]) -> Response | None:
     try:
         api_to_graph(to_api_prompt(document, request.app.state.services.catalog))
     except (WorkflowFormatError, ValueError) as error:
         return problem(422, "not a workflow rxgen can read", str(error), field="document")
-    return name, document
+    return None
 
 
 def _missing() -> Response:
     return problem(404, "no such workflow", "check the id; other users' workflows are not visible")
 
 
-async def _body(request: Request) -> dict[str, Any] | Response:
-    raw = await request.body()
-    if len(raw) > MAX_DOCUMENT_BYTES:
-        return problem(413, "body too large", f"at most {MAX_DOCUMENT_BYTES >> 20} MiB")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as error:
-        return problem(400, "body is not JSON", str(error))
-    if not isinstance(body, dict):
-        return problem(422, "body must be a JSON object", 'send {"name": ..., "document": ...}')
-    return body
+def operations() -> list[Operation]:
+    return [
+        Operation("POST", "/api/workflows", create, "Save a new workflow", "workflows",
+                  {201: Workflow, 422: Problem}, body=WorkflowBody),
+        Operation("GET", "/api/workflows", listing, "List workflows", "workflows",
+                  {200: WorkflowPage, 422: Problem}, query=PageQuery),
+        Operation("GET", "/api/workflows/{workflow_id}", read, "One workflow", "workflows",
+                  {200: Workflow, 404: Problem}),
+        Operation("PUT", "/api/workflows/{workflow_id}", update,
+                  "Save a new revision (409 with the current one when stale)", "workflows",
+                  {200: Workflow, 404: Problem, 409: StaleWorkflow, 422: Problem,
+                   428: Problem}, body=WorkflowBody),
+        Operation("DELETE", "/api/workflows/{workflow_id}", remove, "Delete a workflow",
+                  "workflows", {204: None, 404: Problem}),
+    ]  # fmt: skip
 
 
 def routes() -> list[Route]:
-    return [
-        Route("/api/workflows", create, methods=["POST"]),
-        Route("/api/workflows", listing, methods=["GET"]),
-        Route("/api/workflows/{workflow_id}", read, methods=["GET"]),
-        Route("/api/workflows/{workflow_id}", update, methods=["PUT"]),
-        Route("/api/workflows/{workflow_id}", remove, methods=["DELETE"]),
-    ]
+    return [op.route() for op in operations()]

@@ -66,7 +66,7 @@ async def native_ws(websocket: WebSocket) -> None:
     await _send(websocket, hello, binary)
 
     def frames(items: list[Any]) -> list[Any]:
-        return [_encoded(services, item, binary) for item in items]
+        return [frame for item in items for frame in _encoded(services, item, binary)]
 
     try:
         await _pump(websocket, subscription, frames)
@@ -77,25 +77,48 @@ async def native_ws(websocket: WebSocket) -> None:
 _FRAME_CACHE = 4096
 
 
-def _encoded(services: Any, item: Any, binary: bool) -> Any:
-    """The event's frame, encoded once and shared by every client that receives it."""
-    cache: OrderedDict[tuple[int, bool], Any] = services.__dict__.setdefault(
+def _encoded(services: Any, item: Any, binary: bool) -> tuple[Any, ...]:
+    """The event's frames (the event, then its preview image if it has one), encoded once and
+    shared by every client that receives them."""
+    cache: OrderedDict[tuple[int, bool], tuple[Any, ...]] = services.__dict__.setdefault(
         "_ws_frames", OrderedDict()
     )
     key = (item.seq, binary)
-    frame = cache.get(key)
-    if frame is None:
+    frames = cache.get(key)
+    if frames is None:
         message = {
             "type": "event",
             "seq": item.seq,
             "time": item.time,  # when published: lets a client measure delivery delay
             "event": to_plain(item.event),
         }
-        frame = msgpack.packb(message) if binary else json.dumps(message)
-        cache[key] = frame
+        frames = (msgpack.packb(message) if binary else json.dumps(message),)
+        preview = _native_preview(services.config.temp_dir, item, binary)
+        if preview is not None:
+            frames += (preview,)
+        cache[key] = frames
         if len(cache) > _FRAME_CACHE:
             cache.popitem(last=False)
-    return frame
+    return frames
+
+
+def _native_preview(temp_dir: Path, item: Any, binary: bool) -> bytes | None:
+    """``/api/ws``'s preview frame: in JSON mode the only binary frames, ``RXP1``, the event's
+    seq (8 bytes) and the image format (4 bytes; 1 JPEG, 2 PNG), big-endian, then the image;
+    in msgpack mode a ``preview`` message carrying the same."""
+    event = item.event
+    if not isinstance(event, JobProgress) or not event.preview:
+        return None
+    found = _preview_file(temp_dir, event.preview)
+    if found is None:
+        return None
+    kind, data = found
+    if binary:
+        message = {"type": "preview", "seq": item.seq, "format": kind, "data": data}
+        packed: bytes = msgpack.packb(message)
+        return packed
+    seq: int = item.seq
+    return b"RXP1" + seq.to_bytes(8, "big") + kind.to_bytes(4, "big") + data
 
 
 def _owned(services: Any, identity: Any) -> Any:
@@ -162,11 +185,20 @@ def _comfy_frames(services: Any, items: list[Any]) -> list[Any]:
 
 
 def _preview_frame(temp_dir: Path, reference: str) -> bytes | None:
+    found = _preview_file(temp_dir, reference)
+    if found is None:
+        return None
+    kind, data = found
+    return (1).to_bytes(4, "big") + kind.to_bytes(4, "big") + data
+
+
+def _preview_file(temp_dir: Path, reference: str) -> tuple[int, bytes] | None:
+    """A preview's format code and bytes, if ``reference`` names a file inside ``temp_dir``."""
     path = (temp_dir / reference).resolve()
     kind = _PREVIEW_FORMATS.get(path.suffix.lower())
     if kind is None or not path.is_relative_to(temp_dir.resolve()) or not path.is_file():
         return None
-    return (1).to_bytes(4, "big") + kind.to_bytes(4, "big") + path.read_bytes()
+    return kind, path.read_bytes()
 
 
 async def _send(websocket: WebSocket, message: dict[str, Any], binary: bool) -> None:

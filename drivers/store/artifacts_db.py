@@ -200,3 +200,20 @@ async def list_job_outputs(
         )
         for link, blob in (await session.execute(statement))
     ]
+
+
+async def find_origin(
+    session: AsyncSession, sha256: str, user_id: int, *, admin: bool = False
+) -> tuple[str, str] | None:
+    """The (job id, node id) of a visible job that produced ``sha256``; None if there is none."""
+    statement = (
+        select(JobArtifact.job_id, JobArtifact.node_id)
+        .join(Job, Job.id == JobArtifact.job_id)
+        .where(JobArtifact.sha256 == sha256)
+        .order_by(Job.created_at.desc())
+        .limit(1)
+    )
+    if not admin:
+        statement = statement.where(Job.user_id == user_id)
+    row = (await session.execute(statement)).first()
+    return None if row is None else (str(row[0]), str(row[1]))

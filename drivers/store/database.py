@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import (
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().with_name("migrations")
 DATABASE_FILE: Final = "rxgen.db"
-SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 # pg_advisory_xact_lock key: any constant, the same for every rxgen process ("rxgen" + 1).
 _MIGRATION_LOCK: Final = 0x7278_6765_6E00_0001
 

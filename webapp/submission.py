@@ -1,0 +1,89 @@
+"""Accepting a job: parse, validate, bound, persist, enqueue. Shared by ComfyUI's ``POST
+/prompt`` and rxgen's ``POST /api/jobs``, which differ only in how they phrase a refusal."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.workflow.comfy_api import api_to_graph
+from components.workflow.limits import comfy_limits_error, over_limits
+from components.workflow.validate import validate
+from drivers.store import jobs as job_rows
+from drivers.store.records import AlreadyExists
+from webapp.auth import Identity
+from webapp.services import new_job
+
+
+@dataclass(frozen=True)
+class Accepted:
+    job_id: str
+    number: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a prompt was not queued, in ComfyUI's shape (``error`` + ``node_errors``)."""
+
+    kind: str
+    message: str
+    node_errors: dict[str, Any] = field(default_factory=dict)
+    comfy: dict[str, Any] | None = None
+
+    def comfy_body(self) -> dict[str, Any]:
+        if self.comfy is not None:
+            return self.comfy
+        error = {"type": self.kind, "message": self.message, "details": "", "extra_info": {}}
+        return {"error": error, "node_errors": self.node_errors}
+
+
+async def submit_prompt(
+    services: Any,
+    identity: Identity,
+    prompt: Any,
+    *,
+    job_id: str | None = None,
+    client_id: str | None = None,
+    priority: int = 0,
+    front: bool = False,
+) -> Accepted | Refused:
+    if not isinstance(prompt, dict):
+        return Refused("invalid_prompt", "the prompt must be an object (API format)")
+    try:
+        graph = api_to_graph(prompt)
+    except ValueError as error:
+        return Refused("invalid_prompt", str(error))
+    report = validate(graph, services.catalog)
+    if not report.accepted:
+        comfy: dict[str, Any] = dict(report.comfy_error_response() or {})
+        errors: dict[str, Any] = dict(report.comfy_node_errors())
+        return Refused("prompt_outputs_failed_validation", _message(comfy), errors, comfy)
+    limits = None if identity.is_admin else services.config.user_limits
+    over = over_limits(graph, limits)
+    if over:
+        limited = comfy_limits_error(over)
+        return Refused("over_limits", _message(limited), dict(limited["node_errors"]), limited)
+    async with services.database.transaction() as session:
+        try:
+            row = await job_rows.insert_job(
+                session,
+                identity.user_id,
+                prompt,
+                job_id=job_id or str(uuid.uuid4()),
+                client_id=client_id,
+                priority=priority,
+            )
+        except AlreadyExists as error:
+            return Refused("duplicate_prompt_id", str(error))
+    services.submit(new_job(row.id, identity.user_id, row.number, prompt, priority, front=front))
+    return Accepted(row.id, row.number)
+
+
+def _message(comfy: dict[str, Any]) -> str:
+    error = comfy.get("error")
+    if not isinstance(error, dict):
+        return "the prompt is not valid"
+    return f"{error.get('message', 'the prompt is not valid')}: {error.get('details', '')}".rstrip(
+        ": "
+    )
