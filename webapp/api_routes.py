@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from components.nodes.type_styles import type_styles
-from components.workflow.formats import WorkflowFormatError, to_api_prompt
+from components.workflow.formats import WorkflowFormatError, detect_format, to_api_prompt
 from drivers.store import jobs as job_rows
 from drivers.store import users as user_rows
 from drivers.store.records import JobRecord
@@ -99,6 +99,7 @@ async def submit_job(request: Request) -> Response:
         prompt,
         client_id=body.client_id,
         priority=body.priority,
+        pnginfo=_document_chunks(body.workflow),
     )
     if isinstance(outcome, Refused):
         return problem(
@@ -112,6 +113,17 @@ async def submit_job(request: Request) -> Response:
     return JSONResponse(
         {"id": outcome.job_id, "number": outcome.number, "node_errors": {}}, status_code=201
     )
+
+
+def _document_chunks(workflow: dict[str, Any]) -> dict[str, Any] | None:
+    """The submitted document, for saved PNGs: an editor workflow as ComfyUI stores it
+    (``workflow``), an rxgen document under ``rxgen``; an API prompt is already embedded."""
+    kind = detect_format(workflow)
+    if kind == "editor":
+        return {"workflow": workflow}
+    if kind == "rxgen":
+        return {"rxgen": workflow}
+    return None
 
 
 async def get_job(request: Request) -> Response:

@@ -51,10 +51,18 @@ async def post_prompt(request: Request) -> Response:
         job_id=str(body["prompt_id"]) if body.get("prompt_id") else None,
         client_id=str(client_id) if client_id is not None else None,
         front=bool(body.get("front", False)),
+        pnginfo=_extra_pnginfo(body),
     )
     if isinstance(outcome, Refused):
         return JSONResponse(outcome.comfy_body(), status_code=400)
     return JSONResponse({"prompt_id": outcome.job_id, "number": outcome.number, "node_errors": {}})
+
+
+def _extra_pnginfo(body: dict[str, Any]) -> dict[str, Any] | None:
+    """What ComfyUI's editor sends to be saved in PNGs: ``extra_data.extra_pnginfo``."""
+    extra = body.get("extra_data")
+    info = extra.get("extra_pnginfo") if isinstance(extra, dict) else None
+    return {str(k): v for k, v in info.items()} if isinstance(info, dict) else None
 
 
 async def get_history(request: Request) -> Response:

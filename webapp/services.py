@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from webapp.security import allowed_origins, hash_password, initial_admin_passwo
 log = logging.getLogger("rxgen.server")
 
 _OVER = (JobFinished, JobFailed, JobCancelled, JobRejected)
+Lookup = Callable[[str], dict[str, Any] | None]
 _VIDEO_ONLY = frozenset({".mp4", ".webm", ".mov", ".mkv", ".avi"})  # a GIF is in both lists
 
 
@@ -88,10 +89,16 @@ class Services:
     allowed_origins: frozenset[str] = frozenset()
     auth: Any = None
     job_owners: dict[str, str] = field(default_factory=dict)  # job id -> user id
+    # Queued and running jobs' prompts and extra PNG chunks, for the output nodes to embed.
+    job_prompts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    job_pnginfo: dict[str, dict[str, Any]] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
 
-    def submit(self, job: NewJob) -> None:
+    def submit(self, job: NewJob, pnginfo: dict[str, Any] | None = None) -> None:
         self.job_owners[job.job.job_id] = job.job.user_id
+        self.job_prompts[job.job.job_id] = job.prompt
+        if pnginfo:
+            self.job_pnginfo[job.job.job_id] = pnginfo
         self.intake.on_next(job)
 
     def dynamic_choices(self) -> dict[str, list[str]]:
@@ -142,17 +149,18 @@ async def start(config: ServerConfig) -> Services:
     hub = EventHub()
     artifacts = ArtifactStore(config.data_dir)
     job_store = JobStore(database, artifacts, config.output_dir)
+    prompts: dict[str, dict[str, Any]] = {}
+    pnginfo: dict[str, dict[str, Any]] = {}
     intake: Subject[Any] = Subject()
     drivers: dict[str, Any] = {
         "intake": lambda sink: Source(intake),
-        "nodes": _node_runner(config),
+        "nodes": _node_runner(config, prompts.get, pnginfo.get),
         "entropy": entropy_driver(),
         "events": hub,
         "store": job_store,
     }
     log_dir = config.data_dir / "logs" / time.strftime("%Y%m%d-%H%M%S") if config.log else None
     runtime = run(server_main, drivers, log=log_dir)
-    hub.listen(lambda item: _persist_outcome(job_store, item))
     hosts = config.allowed_hosts or (config.host,)
     services = Services(
         allowed_origins=allowed_origins(hosts, config.port),
@@ -166,15 +174,20 @@ async def start(config: ServerConfig) -> Services:
         runtime=runtime,
         secret=secret,
         admin_id=admin_id,
+        job_prompts=prompts,
+        job_pnginfo=pnginfo,
     )
+    hub.listen(lambda item: _persist_outcome(services, item))
     services.auth = Auth(secret, services)
     await _requeue(services)
     return services
 
 
-def _persist_outcome(job_store: JobStore, item: Numbered) -> None:
+def _persist_outcome(services: Services, item: Numbered) -> None:
     if isinstance(item.event, _OVER):
-        job_store.record(item.event)
+        services.job_store.record(item.event)
+        services.job_prompts.pop(item.event.job_id, None)
+        services.job_pnginfo.pop(item.event.job_id, None)
 
 
 async def _requeue(services: Services) -> None:
@@ -237,7 +250,7 @@ def _server_secret(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
-def _node_runner(config: ServerConfig) -> Any:
+def _node_runner(config: ServerConfig, prompts: Lookup, pnginfo: Lookup) -> Any:
     from drivers.diffusion.manager import ModelManager
     from drivers.diffusion.models import ModelStore, default_models_dir
     from drivers.diffusion.nodes import DiffusionNodes
@@ -257,6 +270,8 @@ def _node_runner(config: ServerConfig) -> Any:
         output_dir=config.output_dir,
         temp_dir=config.temp_dir,
         input_dir=config.input_dir,
+        prompts=prompts,
+        extra_pnginfo=pnginfo,
     )
 
 

@@ -47,7 +47,10 @@ async def submit_prompt(
     client_id: str | None = None,
     priority: int = 0,
     front: bool = False,
+    pnginfo: dict[str, Any] | None = None,
 ) -> Accepted | Refused:
+    """Queue ``prompt`` for ``identity``; ``pnginfo`` holds extra PNG text chunks its saved
+    images carry (ComfyUI's ``extra_pnginfo``: the editor ``workflow``)."""
     if not isinstance(prompt, dict):
         return Refused("invalid_prompt", "the prompt must be an object (API format)")
     try:
@@ -76,7 +79,8 @@ async def submit_prompt(
             )
         except AlreadyExists as error:
             return Refused("duplicate_prompt_id", str(error))
-    services.submit(new_job(row.id, identity.user_id, row.number, prompt, priority, front=front))
+    job = new_job(row.id, identity.user_id, row.number, prompt, priority, front=front)
+    services.submit(job, pnginfo)
     return Accepted(row.id, row.number)
 
 

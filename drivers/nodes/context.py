@@ -51,6 +51,8 @@ class NodeContext:
     temp_dir: Path | None = None
     input_dir: Path | None = None  # where LoadImage reads uploaded images
     prompt: Mapping[str, Any] | None = None  # the job's API prompt, when the runner knows it
+    # More PNG text chunks for saved images, e.g. the editor ``workflow`` the job came from.
+    extra_pnginfo: Mapping[str, Any] | None = None
     channel: Context[Any] | None = field(default=None, repr=False, compare=False)
 
     def progress(self, value: int, max: int, preview: str | None = None) -> None:

@@ -47,7 +47,14 @@ def save_image(inputs: Mapping[str, Any], ctx: NodeContext) -> NodeResult:
     images = _images(inputs, node)
     prefix = str(inputs.get("filename_prefix", DEFAULT_PREFIX))
     saved = save_images(
-        images, prefix, ctx.output_dir, "output", ctx.prompt, SAVE_COMPRESS_LEVEL, node
+        images,
+        prefix,
+        ctx.output_dir,
+        "output",
+        ctx.prompt,
+        SAVE_COMPRESS_LEVEL,
+        node,
+        extra_pnginfo=ctx.extra_pnginfo,
     )
     return NodeResult(outputs=(), ui={"images": saved})
 
@@ -78,13 +85,15 @@ def save_images(
     prompt: Mapping[str, Any] | None = None,
     compress_level: int = SAVE_COMPRESS_LEVEL,
     node: str = "SaveImage",
+    *,
+    extra_pnginfo: Mapping[str, Any] | None = None,
 ) -> list[dict[str, str]]:
     """Write ``images`` ([B,H,W,C], 0..1) as PNGs; returns their ``{filename, subfolder, type}``."""
     _, height, width, _ = images.shape
     folder, subfolder, name = resolve_prefix(expand_prefix(prefix, width, height), directory, node)
     folder.mkdir(parents=True, exist_ok=True)
     counter = next_counter(folder, name)
-    info = _png_info(prompt)
+    info = _png_info(prompt, extra_pnginfo)
     pixels = _to_uint8(images)
     results: list[dict[str, str]] = []
     for batch_number in range(pixels.shape[0]):
@@ -211,11 +220,19 @@ def _picture(pixels: torch.Tensor) -> Image.Image:
     return Image.fromarray(array)
 
 
-def _png_info(prompt: Mapping[str, Any] | None) -> PngInfo | None:
-    if prompt is None:
+def _png_info(
+    prompt: Mapping[str, Any] | None, extra: Mapping[str, Any] | None = None
+) -> PngInfo | None:
+    """Text chunks as ComfyUI's SaveImage writes them: ``prompt`` (API format) and one chunk per
+    extra entry (``workflow``: the editor document), each JSON; dropping the PNG on an editor
+    restores the workflow."""
+    if prompt is None and not extra:
         return None
     info = PngInfo()
-    info.add_text("prompt", json.dumps(prompt))
+    if prompt is not None:
+        info.add_text("prompt", json.dumps(prompt))
+    for key, value in (extra or {}).items():
+        info.add_text(str(key), json.dumps(value))
     return info
 
 

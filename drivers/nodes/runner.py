@@ -67,6 +67,7 @@ class NodeRunner(ThreadDriver[RunNode]):
         temp_dir: str | Path | None = None,
         input_dir: str | Path | None = None,
         prompts: PromptLookup | None = None,
+        extra_pnginfo: PromptLookup | None = None,
         inline: Collection[str] | None = None,
         name: str = "nodes",
     ) -> None:
@@ -82,6 +83,7 @@ class NodeRunner(ThreadDriver[RunNode]):
         self.temp_dir = Path(temp_dir) if temp_dir is not None else None
         self.input_dir = Path(input_dir) if input_dir is not None else None
         self._prompts = prompts
+        self._extra_pnginfo = extra_pnginfo
         # Signatures are read once here: inspecting on every call would cost more than many
         # light nodes take to run.
         self._calls: dict[str, tuple[NodeImplementation, bool]] = {
@@ -221,6 +223,9 @@ class NodeRunner(ThreadDriver[RunNode]):
             temp_dir=temp_dir,
             input_dir=self.input_dir,
             prompt=self._prompts(request.job_id) if self._prompts is not None else None,
+            extra_pnginfo=(
+                self._extra_pnginfo(request.job_id) if self._extra_pnginfo is not None else None
+            ),
             channel=ctx,
         )
 

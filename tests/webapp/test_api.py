@@ -8,6 +8,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -183,3 +184,23 @@ def test_native_websocket_sends_progress_and_binary_previews(
         assert seq in progress_seqs  # a preview follows the event it belongs to
         assert kind in (1, 2)
         Image.open(io.BytesIO(data)).verify()
+
+
+def test_saved_pngs_carry_the_prompt_and_the_editor_workflow(ada: httpx.Client) -> None:
+    fixture = Path(__file__).parents[1] / "components/workflow/fixtures/txt2img_editor.json"
+    editor = json.loads(fixture.read_text())
+    widgets = {
+        "EmptyLatentImage": [64, 64, 1],
+        "KSampler": [7, "fixed", 2, 5.0, "euler", "normal", 1],
+        "CheckpointLoaderSimple": ["tiny-sd"],
+    }
+    for node in editor["nodes"]:
+        node["widgets_values"] = widgets.get(node["type"], node.get("widgets_values"))
+    made = ada.post("/api/jobs", json={"workflow": editor})
+    assert made.status_code == 201, made.text
+    job = wait_job(ada, made.json()["id"])
+    assert job["status"] == "finished", job
+    origin = ada.get("/api/artifacts", params={"kind": "output"}).json()["items"][0]
+    png = Image.open(io.BytesIO(ada.get(origin["url"]).content))
+    assert json.loads(png.text["workflow"]) == editor  # what an editor restores on drop
+    assert json.loads(png.text["prompt"])["3"]["class_type"] == "KSampler"
