@@ -3,12 +3,14 @@
     python bench/api_load.py [--rest-clients 100] [--requests 20] [--ws-clients 200] [--jobs 5]
 
 Starts a real `rxgen serve` (SQLite, a fresh data dir) and logs in. REST: ``--rest-clients``
-concurrent clients each make ``--requests`` authenticated requests, cycling through
-``GET /api/jobs``, ``GET /queue``, ``GET /history?max_items=20`` and ``GET /api/auth/me``;
-p50/p99 of the response times. WebSocket: ``--ws-clients`` connections to ``/api/ws`` while
-``--jobs`` light jobs (50 image nodes each, so plenty of progress events) run; each event frame
-carries the time the server published it, so delivery delay = receive time - publish time
-(same machine, same clock). The last line is one JSON object.
+concurrent clients each make ``--requests`` authenticated requests back to back, cycling
+through ``GET /api/jobs``, ``GET /queue``, ``GET /history?max_items=20`` and ``GET
+/api/auth/me``; p50/p99 of the response times, once on an idle server and once while light
+jobs are submitted every 50 ms (so job rows are written throughout). WebSocket:
+``--ws-clients`` connections to ``/api/ws`` while ``--jobs`` light jobs (50 image nodes each, so
+plenty of progress events) run; each event carries the time the server published it, so
+delivery delay = receive time - publish time (same machine, same clock). The last line is one
+JSON object.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import websockets
 
@@ -76,20 +79,47 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def rest_load(base: str, bearer: str, clients: int, requests: int) -> list[float]:
+async def rest_load(
+    base: str, bearer: str, clients: int, requests: int, *, jobs: int = 0
+) -> list[float]:
+    """Each client sends its requests back to back (no think time: the worst case), on one
+    kept-alive connection, as a browser tab does. aiohttp, not httpx: on these two shared
+    cores httpx's connection pool costs more CPU per request than the server does.
+
+    With ``jobs``, light jobs are submitted one after another while the clients run, so job
+    rows are written (queued, running, finished) throughout, as on a busy server."""
     timings: list[float] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     headers = {"Authorization": f"Bearer {bearer}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=clients + 1)
+    async with aiohttp.ClientSession(base, headers=headers, connector=connector) as client:
+        running = True
 
         async def one(index: int) -> None:
             for n in range(requests):
                 start = time.perf_counter()
-                answer = await client.get(PATHS[(index + n) % len(PATHS)], timeout=60)
-                timings.append(time.perf_counter() - start)
-                answer.raise_for_status()
+                async with client.get(PATHS[(index + n) % len(PATHS)]) as answer:
+                    await answer.read()
+                    timings.append(time.perf_counter() - start)
+                    answer.raise_for_status()
 
+        async def writer() -> None:
+            submitted = 0
+            while running and submitted < jobs:
+                body = {"prompt": light_job(20)}
+                async with client.post("/prompt", json=body) as answer:
+                    answer.raise_for_status()
+                submitted += 1
+                await asyncio.sleep(0.05)
+
+        churn = asyncio.create_task(writer())
         await asyncio.gather(*(one(i) for i in range(clients)))
+        running = False
+        await churn
+        if jobs:  # leave an empty queue for what is measured next
+            async with client.post("/queue", json={"clear": True}) as answer:
+                answer.raise_for_status()
+            async with client.post("/interrupt") as answer:
+                answer.raise_for_status()
     return timings
 
 
@@ -121,13 +151,20 @@ async def ws_load(base: str, bearer: str, clients: int, jobs: int) -> tuple[list
         nonlocal finished
         seen_done = 0
         while seen_done < jobs:
-            message = json.loads(await connection.recv())
-            if message.get("type") != "event":
+            raw = await connection.recv()
+            received = time.time()
+            message = json.loads(raw)
+            if message.get("type") == "events":
+                events = message["items"]
+            elif message.get("type") == "event":
+                events = [message]
+            else:
                 continue
-            delays.append(time.time() - message["time"])
-            if message["event"]["$t"].endswith(":JobFinished"):
-                seen_done += 1
-                finished += 1
+            for event in events:
+                delays.append(received - event["time"])
+                if event["event"]["$t"].endswith(":JobFinished"):
+                    seen_done += 1
+                    finished += 1
 
     listeners = [asyncio.create_task(listen(c)) for c in connections]
     headers = {"Authorization": f"Bearer {bearer}"}
@@ -160,6 +197,9 @@ def main() -> None:
             bearer = token(base)
             asyncio.run(rest_load(base, bearer, 4, 5))  # warm-up
             rest = asyncio.run(rest_load(base, bearer, args.rest_clients, args.requests))
+            busy = asyncio.run(
+                rest_load(base, bearer, args.rest_clients, args.requests, jobs=10_000)
+            )
             delays, finished = asyncio.run(ws_load(base, bearer, args.ws_clients, args.jobs))
         finally:
             server.terminate()
@@ -169,6 +209,8 @@ def main() -> None:
         "rest_requests": len(rest),
         "rest_p50_ms": round(statistics.median(rest) * 1000, 2),
         "rest_p99_ms": round(percentile(rest, 99) * 1000, 2),
+        "rest_busy_p50_ms": round(statistics.median(busy) * 1000, 2),
+        "rest_busy_p99_ms": round(percentile(busy, 99) * 1000, 2),
         "ws_clients": args.ws_clients,
         "ws_events_delivered": len(delays),
         "ws_jobs_seen_finished": finished,
@@ -179,6 +221,10 @@ def main() -> None:
     print(
         f"REST: {len(rest)} requests from {args.rest_clients} clients, p50 "
         f"{figures['rest_p50_ms']} ms, p99 {figures['rest_p99_ms']} ms"
+    )
+    print(
+        f"REST while jobs are written: p50 {figures['rest_busy_p50_ms']} ms, "
+        f"p99 {figures['rest_busy_p99_ms']} ms"
     )
     print(
         f"WebSocket: {len(delays)} events to {args.ws_clients} clients, delay p50 "

@@ -8,6 +8,7 @@ leak nothing.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -67,8 +68,10 @@ async def list_jobs(request: Request) -> Response:
     if isinstance(query, Response):
         return query
     statuses = [s for s in (query.status or "").split(",") if s]
-    async with request.app.state.services.database.transaction() as session:
-        try:
+    services = request.app.state.services
+
+    async def read() -> bytes:
+        async with services.database.transaction() as session:
             page = await job_rows.list_jobs(
                 session,
                 identity.user_id,
@@ -77,11 +80,15 @@ async def list_jobs(request: Request) -> Response:
                 limit=query.limit,
                 cursor=query.cursor,
             )
-        except ValueError as error:
-            return problem(422, "bad cursor", str(error), field="cursor")
-    return JSONResponse(
-        {"items": [job_json(row) for row in page.items], "next_cursor": page.next_cursor}
-    )
+        items = [job_json(row) for row in page.items]
+        return json.dumps({"items": items, "next_cursor": page.next_cursor}).encode()
+
+    key = ("jobs", identity.user_id, identity.is_admin, query.status, query.limit, query.cursor)
+    try:
+        body = await services.reads.get(key, read)
+    except ValueError as error:
+        return problem(422, "bad cursor", str(error), field="cursor")
+    return Response(body, media_type="application/json")
 
 
 async def submit_job(request: Request) -> Response:

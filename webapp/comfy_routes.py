@@ -8,6 +8,7 @@ history, the queue and cancellation show and touch only that user's jobs (all, f
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
 import uuid
@@ -20,6 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from components.queue_views import QueueSnapshot, snapshot, user_entries
+from components.workflow.comfy_messages import comfy_outputs
 from drivers.store import jobs as job_rows
 from drivers.store.paths import UnsafePath, safe_join
 from drivers.store.records import JobRecord
@@ -69,21 +71,30 @@ async def get_history(request: Request) -> Response:
     identity: Identity = request.state.identity
     services = request.app.state.services
     job_id = request.path_params.get("prompt_id")
-    async with services.database.transaction() as session:
-        if job_id is not None:
-            row = await job_rows.get_job(session, job_id, identity.user_id, admin=identity.is_admin)
-            rows = [row] if row is not None and row.status not in ("queued", "running") else []
-        else:
-            limit = _int(request.query_params.get("max_items"), 200, 1, 10_000)
-            page = await job_rows.list_jobs(
-                session,
-                identity.user_id,
-                admin=identity.is_admin,
-                status=("finished", "failed", "cancelled", "interrupted"),
-                limit=limit,
-            )
-            rows = list(page.items)
-    return JSONResponse({row.id: _history_entry(row) for row in rows})
+    limit = _int(request.query_params.get("max_items"), 200, 1, 10_000)
+
+    async def read() -> bytes:
+        async with services.database.transaction() as session:
+            if job_id is not None:
+                row = await job_rows.get_job(
+                    session, job_id, identity.user_id, admin=identity.is_admin
+                )
+                done = row is not None and row.status not in ("queued", "running")
+                rows = [row] if row is not None and done else []
+            else:
+                page = await job_rows.list_jobs(
+                    session,
+                    identity.user_id,
+                    admin=identity.is_admin,
+                    status=("finished", "failed", "cancelled", "interrupted"),
+                    limit=limit,
+                )
+                rows = list(page.items)
+        return json.dumps({row.id: _history_entry(row) for row in rows}).encode()
+
+    key = ("history", identity.user_id, identity.is_admin, job_id, limit)
+    body = await services.reads.get(key, read)
+    return Response(body, media_type="application/json")
 
 
 def _history_entry(row: JobRecord) -> dict[str, Any]:
@@ -93,7 +104,7 @@ def _history_entry(row: JobRecord) -> dict[str, Any]:
         messages.append(["execution_error", {"prompt_id": row.id, **row.error}])
     return {
         "prompt": [row.number, row.id, row.prompt, {"client_id": row.client_id}, []],
-        "outputs": row.outputs or {},
+        "outputs": comfy_outputs(row.outputs or {}),
         "status": {
             "status_str": "success" if ok else "error",
             "completed": ok,
@@ -247,8 +258,6 @@ async def _json_body(request: Request, limit: int) -> Any:
     if len(raw) > limit:
         return problem(413, "body too large", f"at most {limit} bytes")
     try:
-        import json
-
         return json.loads(raw or b"null")
     except ValueError as error:
         return problem(400, "body is not JSON", str(error))

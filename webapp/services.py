@@ -32,6 +32,7 @@ from drivers.store import jobs as job_rows
 from drivers.store import users as user_rows
 from drivers.store.artifacts import ArtifactStore
 from drivers.store.database import Database, open_database
+from drivers.store.read_cache import ReadCache
 from rxcore import Runtime, Source, run
 from webapp.auth import Auth
 from webapp.security import allowed_origins, hash_password, initial_admin_password
@@ -82,6 +83,7 @@ class Services:
     hub: EventHub
     job_store: JobStore
     artifacts: ArtifactStore
+    reads: ReadCache[bytes]
     intake: Subject[Any]
     runtime: Runtime
     secret: bytes
@@ -170,6 +172,7 @@ async def start(config: ServerConfig) -> Services:
         hub=hub,
         job_store=job_store,
         artifacts=artifacts,
+        reads=ReadCache(database.writes),
         intake=intake,
         runtime=runtime,
         secret=secret,

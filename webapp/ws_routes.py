@@ -4,9 +4,12 @@ Both read from the event hub and show a user only their own jobs (all, for admin
 speaks ComfyUI's message types, with previews as binary frames (4-byte big-endian event type
 1, 4-byte image format 1 = JPEG, 2 = PNG, then the image). ``/api/ws`` sends every event with
 its sequence number, as JSON, or msgpack when the client asks for the ``rxgen.msgpack``
-subprotocol; a client reconnecting with ``?after=SEQ`` gets everything after that seq (``gap``
-says when some had already left the window); heartbeats keep idle connections alive, and a
-slow client gets coalesced progress rather than an unbounded buffer.
+subprotocol; events that are ready together share one ``{"type": "events", "items": [...]}``
+frame (each item the same as a single ``event`` frame); a progress event with a preview is
+followed by a binary frame (``RXP1``, seq, format, image); a client reconnecting with
+``?after=SEQ`` gets everything after that seq (``gap`` says when some had already left the
+window); heartbeats keep idle connections alive, and a slow client gets coalesced progress
+rather than an unbounded buffer.
 """
 
 from __future__ import annotations
@@ -66,7 +69,21 @@ async def native_ws(websocket: WebSocket) -> None:
     await _send(websocket, hello, binary)
 
     def frames(items: list[Any]) -> list[Any]:
-        return [frame for item in items for frame in _encoded(services, item, binary)]
+        # Events ready together go out as one ``events`` frame: a client that fell behind
+        # catches up in a few frames instead of one per event. A preview frame follows the
+        # event it belongs to, so it ends a batch.
+        out: list[Any] = []
+        run: list[Any] = []
+        for item in items:
+            event, *preview = _encoded(services, item, binary)
+            run.append(event)
+            if preview:
+                out.append(_batch(run, binary))
+                out.extend(preview)
+                run = []
+        if run:
+            out.append(_batch(run, binary))
+        return out
 
     try:
         await _pump(websocket, subscription, frames)
@@ -75,6 +92,18 @@ async def native_ws(websocket: WebSocket) -> None:
 
 
 _FRAME_CACHE = 4096
+
+
+def _batch(frames: list[Any], binary: bool) -> Any:
+    """One frame for several encoded ``event`` messages: ``{"type": "events", "items": [...]}``,
+    assembled from the already encoded messages rather than encoding them again."""
+    if len(frames) == 1:
+        return frames[0]
+    if not binary:
+        return '{"type":"events","items":[' + ",".join(frames) + "]}"
+    packer = msgpack.Packer()
+    head = packer.pack_map_header(2) + packer.pack("type") + packer.pack("events")
+    return head + packer.pack("items") + packer.pack_array_header(len(frames)) + b"".join(frames)
 
 
 def _encoded(services: Any, item: Any, binary: bool) -> tuple[Any, ...]:

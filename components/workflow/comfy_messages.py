@@ -9,6 +9,7 @@ milliseconds since the epoch, given by the caller (this module reads no clock).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from components.workflow.protocol import (
@@ -59,14 +60,15 @@ def comfy_messages(
             )
         ]
     if isinstance(event, NodeExecuted):
-        if not event.ui:
+        shown = comfy_ui(event.ui)
+        if not shown:
             return []
         return [
             _msg(
                 "executed",
                 node=event.node_id,
                 display_node=event.node_id,
-                output=dict(event.ui),
+                output=shown,
                 prompt_id=prompt_id,
             )
         ]
@@ -127,3 +129,18 @@ def _first_error(errors: dict[str, str]) -> tuple[str, str]:
             return node_id, message
     node_id = next(iter(errors), "")
     return node_id, errors.get(node_id, "")
+
+
+INTERNAL_UI_PREFIX = "rxgen_"
+
+
+def comfy_ui(ui: Mapping[str, Any]) -> dict[str, Any]:
+    """A node's ui as ComfyUI clients see it: rxgen's own bookkeeping (``rxgen_*`` keys, such
+    as the model identities a loader records for ``rxgen reproduce``) left out."""
+    return {k: v for k, v in ui.items() if not k.startswith(INTERNAL_UI_PREFIX)}
+
+
+def comfy_outputs(outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A job's outputs by node, as ComfyUI's history lists them (nodes with nothing left out)."""
+    shown = {node: comfy_ui(ui) for node, ui in outputs.items()}
+    return {node: ui for node, ui in shown.items() if ui}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().with_name("migrations")
 DATABASE_FILE: Final = "rxgen.db"
@@ -61,6 +62,33 @@ def database_url(url: str | None, data_dir: Path) -> URL:
     return parsed.set(drivername=driver)
 
 
+class WriteClock:
+    """Counts committed transactions that wrote: a read cached at one value is still what the
+    database holds while the value is unchanged (rxgen is the only writer: one process)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class TrackedSession(Session):
+    """A session that notes whether it wrote (ORM flushes and Core DML alike)."""
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+def _note_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+event.listen(TrackedSession, "after_flush", _note_flush)
+event.listen(TrackedSession, "do_orm_execute", _note_dml)
+
+
 @dataclass(frozen=True, slots=True)
 class Database:
     """An async engine and its session factory (``expire_on_commit=False``)."""
@@ -68,6 +96,7 @@ class Database:
     url: URL
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    writes: WriteClock = field(default_factory=WriteClock)
 
     @property
     def dialect(self) -> str:
@@ -76,8 +105,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop("wrote", False):
+                self.writes.value += 1
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (Alembic ``upgrade head``)."""
@@ -106,7 +138,7 @@ def open_database(url: str | None, data_dir: Path, *, echo: bool = False) -> Dat
     engine = create_async_engine(resolved, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    sessions = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)
     return Database(url=resolved, engine=engine, sessions=sessions)
 
 

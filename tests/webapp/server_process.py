@@ -97,3 +97,15 @@ class Server:
         made = session.post("/api/tokens", json={"name": "t", "scopes": scopes or ["write"]})
         made.raise_for_status()
         return self.client(headers={"Authorization": f"Bearer {made.json()['token']}"})
+
+
+def ws_events(frame: str | bytes) -> list[dict[str, Any]]:
+    """The event messages in one ``/api/ws`` JSON frame: one ``event``, a batch of them
+    (``events``), or none (hello, heartbeat)."""
+    import json
+
+    message: dict[str, Any] = json.loads(frame)
+    if message.get("type") == "events":
+        items: list[dict[str, Any]] = message["items"]
+        return items
+    return [message] if message.get("type") == "event" else []

@@ -18,7 +18,7 @@ from websockets.sync.client import connect
 
 from drivers.diffusion.tiny import ensure_tiny_sd
 from rxcore.message import TYPE_KEY
-from tests.webapp.server_process import Server
+from tests.webapp.server_process import Server, ws_events
 from tests.webapp.test_server import light_prompt
 
 
@@ -169,15 +169,18 @@ def test_native_websocket_sends_progress_and_binary_previews(
                 seq, kind = int.from_bytes(frame[4:12], "big"), int.from_bytes(frame[12:16], "big")
                 previews.append((seq, kind, frame[16:]))
                 continue
-            message = json.loads(frame)
-            event = message.get("event") or {}
-            if event.get("job_id") != job_id:
-                continue
-            kind_name = str(event.get(TYPE_KEY, ""))
-            if "Progress" in kind_name:
-                progress_seqs.add(message["seq"])
-            if kind_name.endswith(("JobFinished", "JobFailed")):
-                assert kind_name.endswith("JobFinished"), event
+            ended = False
+            for message in ws_events(frame):
+                event = message["event"]
+                if event.get("job_id") != job_id:
+                    continue
+                kind_name = str(event.get(TYPE_KEY, ""))
+                if "Progress" in kind_name:
+                    progress_seqs.add(message["seq"])
+                if kind_name.endswith(("JobFinished", "JobFailed")):
+                    assert kind_name.endswith("JobFinished"), event
+                    ended = True
+            if ended:
                 break
     assert previews, "no preview frame arrived"
     for seq, kind, data in previews:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from drivers.store import jobs, users
 from drivers.store.database import (
     MIGRATIONS_DIR,
+    SQLITE_BUSY_TIMEOUT_MS,
     Database,
     DatabaseURLError,
     database_url,
@@ -92,7 +93,7 @@ def test_sqlite_is_the_default_with_wal_foreign_keys_and_a_busy_timeout(tmp_path
         finally:
             await db.dispose()
 
-    assert asyncio.run(scenario()) == ["wal", 1, 10_000, 1]
+    assert asyncio.run(scenario()) == ["wal", 1, SQLITE_BUSY_TIMEOUT_MS, 1]
     assert (tmp_path / "data" / "rxgen.db").is_file()
 
 
