@@ -28,7 +28,7 @@ import jsonpatch
 import msgpack
 
 from . import message
-from .segments import Retention, SegmentReader, SegmentWriter
+from .segments import Record, Retention, SegmentReader, SegmentWriter
 from .state_diff import state_patch
 
 FORMAT = "rxgen.log"
@@ -43,6 +43,7 @@ class Kind(IntEnum):
     SNAPSHOT = 5
 
 
+_KINDS = frozenset(int(k) for k in Kind)
 # Plain ints for the hot path (IntEnum members are slower to pass to struct.pack).
 _EVENT = int(Kind.EVENT)
 _SINK = int(Kind.SINK)
@@ -238,6 +239,19 @@ class LogReader:
                 yield Entry(kind, record.seq, "", state, change)
             elif kind == Kind.HEADER:
                 yield Entry(kind, record.seq, "", _unpack_plain(record.payload))
+
+    def records(self, start: int | None = None, end: int | None = None) -> Iterator[Record]:
+        """The raw records (kind, seq, msgpack payload) with seq in [start, end], in order."""
+        return self._segments.records(start, end)
+
+    @property
+    def segment_paths(self) -> list[Path]:
+        """The segment files (``*.seg``; each has its ``.idx`` beside it), oldest first."""
+        return self._segments.segments
+
+    def count_kinds(self) -> dict[Kind, int]:
+        """Records per kind, counted from record headers (fast: payloads are not read)."""
+        return {Kind(k): n for k, n in self._segments.count_kinds().items() if k in _KINDS}
 
     def events(self) -> Iterator[Entry]:
         return (e for e in self.entries() if e.kind == Kind.EVENT)

@@ -10,7 +10,11 @@ from typing import BinaryIO
 
 from .segment_format import (
     _HEADER_SIZE,
+    _MAGIC,
+    _MAX_PAYLOAD,
     _READ_BUFFER,
+    _REC,
+    _REC_SIZE,
     _SPARSE_EVERY,
     Position,
     Record,
@@ -107,6 +111,30 @@ class SegmentReader:
         if found is None:
             raise ValueError(f"{position} does not point at a record")
         return self._iterate(seg, found[2], -1, end_seq)
+
+    def count_kinds(self) -> dict[int, int]:
+        """How many records of each kind the log holds, from the record headers alone.
+
+        Payloads are skipped, not checked: a torn or corrupt tail may be counted differently
+        than :meth:`records` would read it (at most the records after the damage).
+        """
+        counts: dict[int, int] = {}
+        unpack = _REC.unpack_from
+        for seg in self._list():
+            try:
+                data = seg.path.read_bytes()
+            except FileNotFoundError:  # dropped by retention since the listing
+                continue
+            offset, size = _HEADER_SIZE, len(data)
+            if data[: len(_MAGIC)] != _MAGIC:
+                continue
+            while offset + _REC_SIZE <= size:
+                length, _crc, kind, _seq = unpack(data, offset)
+                offset += _REC_SIZE + (length & _MAX_PAYLOAD)
+                if offset > size:
+                    break
+                counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     def close(self) -> None:
         self._closed = True

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import log_cli, models_cli, run_cli
+from . import log_cli, models_cli, reproduce_cli, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     log_cli.add_parser(commands)
     run_cli.add_parser(commands)
     models_cli.add_parser(commands)
+    reproduce_cli.add_parser(commands)
     return parser
 
 

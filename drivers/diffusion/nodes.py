@@ -33,9 +33,11 @@ from drivers.diffusion.values import (
     latent_samples,
     mask_tensor,
 )
-from drivers.nodes.context import NodeContext, NodeImplementation
+from drivers.nodes.context import NodeContext, NodeImplementation, NodeResult
 
 PREVIEW_DIR: Final = "previews"
+# The loader's ui key: ``[{"name", "model_id"}]``, model_id being ``name@content-id``.
+MODELS_UI_KEY: Final = "rxgen_models"
 
 
 class OutOfMemory(RuntimeError):
@@ -71,7 +73,7 @@ class DiffusionNodes:
 
     def implementations(self) -> dict[str, NodeImplementation]:
         return {
-            "CheckpointLoaderSimple": self.checkpoint_loader,
+            "CheckpointLoaderSimple": self.checkpoint_loader_node,
             "CLIPTextEncode": self.clip_text_encode,
             "CLIPSetLastLayer": clip_set_last_layer,
             "KSampler": self.ksampler,
@@ -98,6 +100,13 @@ class DiffusionNodes:
             ModelRef(name, model.model_id, "clip"),
             ModelRef(name, model.model_id, "vae"),
         )
+
+    def checkpoint_loader_node(self, inputs: Mapping[str, Any]) -> NodeResult:
+        """The loader as the node runner calls it: its ``ui`` names the model's identity, so
+        the session log records which content made a job's outputs (`rxgen reproduce`)."""
+        refs = self.checkpoint_loader(inputs)
+        model = {"name": refs[0].name, "model_id": refs[0].model_id}
+        return NodeResult(outputs=refs, ui={MODELS_UI_KEY: [model]})
 
     def clip_text_encode(self, inputs: Mapping[str, Any]) -> tuple[Conditioning]:
         clip = expect_ref(inputs["clip"], "clip", "CLIPTextEncode", "clip")
