@@ -240,3 +240,99 @@ class Uploaded(BaseModel):
 
 class UploadForm(BaseModel):
     file: bytes = Field(description="the image (PNG, JPEG, WebP, GIF...); re-encoded on arrival")
+
+
+# --- the debugger's log access --------------------------------------------------------------
+
+LOG_KINDS = ("event", "sink", "state", "snapshot", "header")
+
+
+class LogSession(BaseModel):
+    name: str
+    live: bool
+    size_bytes: int
+    events: int
+    first_seq: int | None
+    last_seq: int | None
+    first_time: float | None
+    last_time: float | None
+    error: str | None
+
+
+class LogSessions(BaseModel):
+    items: list[LogSession]
+    live: str | None = Field(description="the session this server is recording now")
+
+
+class LogRecordQuery(BaseModel):
+    kind: str = Field(
+        default="event,sink,state",
+        pattern=r"^(event|sink|state|snapshot|header)(,(event|sink|state|snapshot|header))*$",
+        description="comma-separated record kinds",
+    )
+    driver: str | None = Field(default=None, max_length=500, description="comma-separated")
+    job: str | None = Field(default=None, max_length=2000, description="comma-separated job ids")
+    user: str | None = Field(default=None, max_length=500, description="comma-separated user ids")
+    start: int | None = Field(default=None, ge=0, description="first seq")
+    end: int | None = Field(default=None, ge=0, description="last seq")
+    since: float | None = Field(default=None, ge=0, description="epoch seconds")
+    until: float | None = Field(default=None, ge=0, description="epoch seconds")
+    cursor: str | None = Field(default=None, pattern=r"^[0-9]{1,18}(\.[0-9]{1,9})?$")
+    limit: int = Field(default=100, ge=1, le=1000)
+
+    def kinds(self) -> list[str]:
+        return [k for k in self.kind.split(",") if k]
+
+
+class LogRecord(BaseModel):
+    kind: str
+    seq: int
+    name: str
+    value: Any
+    jobs: list[str]
+    users: list[str]
+    time: float | None
+    change: int | None = None
+
+
+class LogPage(BaseModel):
+    items: list[LogRecord]
+    next_cursor: str | None
+
+
+class LogStateQuery(BaseModel):
+    at: int = Field(ge=0, description="the event seq")
+    path: str = Field(default="", max_length=1000, description="a JSON pointer into the state")
+
+
+class LogState(BaseModel):
+    seq: int
+    path: str
+    state: Any
+
+
+class LogDiffQuery(BaseModel):
+    a: int = Field(ge=0)
+    b: int = Field(ge=0)
+    path: str = Field(default="", max_length=1000)
+
+
+class LogChange(BaseModel):
+    op: str
+    path: str
+    before: Any
+    after: Any
+
+
+class LogDiff(BaseModel):
+    a: int
+    b: int
+    changes: list[LogChange]
+
+
+class LogVerdict(BaseModel):
+    ok: bool
+    events: int
+    sinks: int
+    states: int
+    divergence: str | None

@@ -35,6 +35,7 @@ from drivers.store.database import Database, open_database
 from drivers.store.read_cache import ReadCache
 from rxcore import Runtime, Source, run
 from webapp.auth import Auth
+from webapp.log_access import OpenLogs
 from webapp.security import allowed_origins, hash_password, initial_admin_password
 
 log = logging.getLogger("rxgen.server")
@@ -84,6 +85,7 @@ class Services:
     job_store: JobStore
     artifacts: ArtifactStore
     reads: ReadCache[bytes]
+    logs: OpenLogs
     intake: Subject[Any]
     runtime: Runtime
     secret: bytes
@@ -133,6 +135,7 @@ class Services:
         return core.queue if core is not None else queue.QueueState()
 
     async def stop(self) -> None:
+        self.logs.close()
         self.runtime.dispose()
         await asyncio.sleep(0)
         await self.database.dispose()
@@ -173,6 +176,7 @@ async def start(config: ServerConfig) -> Services:
         job_store=job_store,
         artifacts=artifacts,
         reads=ReadCache(database.writes),
+        logs=OpenLogs(config.data_dir / "logs", log_dir),
         intake=intake,
         runtime=runtime,
         secret=secret,
