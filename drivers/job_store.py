@@ -3,9 +3,10 @@ database in order, so a restart (even after ``kill -9``) finds queued jobs queue
 jobs marked.
 
 Its sink takes the queue's effects (a job started, a job removed) and the executor's terminal
-job events (finished with outputs, failed with errors, cancelled, rejected). Writes go through
-one task in arrival order: a job's "running" is never written after its "finished". A write
-that fails is logged with the job id and does not stop the ones after it.
+job events (finished with outputs, failed with errors, cancelled, rejected); ``record`` also
+takes each node's ``NodeExecuted``, whose files become readable by name for the job's owner.
+Writes go through one task in arrival order: a job's "running" is never written after its
+"finished". A write that fails is logged with the job id and does not stop the ones after it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ from reactivex import Observable
 from reactivex.abc import DisposableBase
 
 from components import queue
-from components.workflow.protocol import JobCancelled, JobFailed, JobFinished, JobRejected
+from components.workflow.protocol import (
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobRejected,
+    NodeExecuted,
+)
 from drivers.store import jobs as job_rows
 from drivers.store.artifacts import ArtifactStore
 from drivers.store.database import Database
-from drivers.store.job_outputs import archive_outputs
+from drivers.store.file_owners import FILE_KINDS, record_job_files
+from drivers.store.job_outputs import archive_outputs, file_key, named_files
 from rxcore.source import Source
 
 log = logging.getLogger(__name__)
@@ -101,6 +109,11 @@ async def _write(session: Any, event: Any) -> None:
         await job_rows.mark_cancelled(session, event.job_id)
     elif isinstance(event, JobRejected):
         await job_rows.mark_failed(session, event.job_id, dict(event.error))
+    elif isinstance(event, NodeExecuted):
+        files = [(kind, file_key(sub, name)) for kind, sub, name in named_files(event.ui)]
+        files = [(kind, path) for kind, path in files if kind in FILE_KINDS]
+        if files:
+            await record_job_files(session, event.job_id, files)
 
 
 def _plain(outputs: dict[str, Any]) -> dict[str, Any]:

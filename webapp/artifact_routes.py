@@ -21,6 +21,7 @@ from drivers.store.paths import UnsafePath, check_sha256, safe_join
 from drivers.store.records import ArtifactRecord, InvalidCursor
 from webapp.auth import Identity
 from webapp.bodies import read_query
+from webapp.file_access import grant
 from webapp.openapi import Body, Operation
 from webapp.problems import problem
 from webapp.schemas import (
@@ -171,6 +172,7 @@ async def upload(request: Request) -> Response:
         await artifacts_db.claim_artifact(
             session, identity.user_id, ingested.sha256, kind="upload", name=part.filename
         )
+    await grant(services, identity, "input", "uploads", name)
     body = {"name": name, "subfolder": "uploads", "type": "input", "sha256": ingested.sha256}
     return JSONResponse(body, status_code=201)
 

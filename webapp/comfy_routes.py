@@ -27,6 +27,7 @@ from drivers.store.paths import UnsafePath, safe_join
 from drivers.store.records import JobRecord
 from webapp import comfy_schemas
 from webapp.auth import Identity
+from webapp.file_access import grant, may_read
 from webapp.openapi import Body, Operation
 from webapp.problems import problem
 from webapp.schemas import Problem
@@ -128,6 +129,9 @@ async def get_view(request: Request) -> Response:
         found = path.is_file()
     except OSError:  # a name the file system refuses (too long, bad bytes) names no file
         found = False
+    subfolder, name = params.get("subfolder", ""), params.get("filename", "")
+    if found and not await may_read(services, request.state.identity, kind, subfolder, name):
+        found = False  # someone else's file: as absent as a file that does not exist
     if not found:
         return problem(404, "no such file", f"{params.get('filename')!r} is not in {kind}")
     # Raster images only, never rendered by the browser as a document.
@@ -213,6 +217,7 @@ async def post_upload_image(request: Request) -> Response:
     if target.exists() and target.read_bytes() != encoded.data and not form.get("overwrite"):
         target = target.with_name(f"{stem}-{uuid.uuid4().hex[:8]}.{encoded.ext}")
     target.write_bytes(encoded.data)
+    await grant(services, request.state.identity, "input", subfolder, target.name)
     return JSONResponse({"name": target.name, "subfolder": subfolder, "type": "input"})
 
 

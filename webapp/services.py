@@ -24,7 +24,13 @@ from components.app import server_main
 from components.nodes import Catalog, default_catalog
 from components.server_core import NewJob
 from components.workflow.limits import DEFAULT_USER_LIMITS
-from components.workflow.protocol import JobCancelled, JobFailed, JobFinished, JobRejected
+from components.workflow.protocol import (
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobRejected,
+    NodeExecuted,
+)
 from drivers.entropy import entropy_driver
 from drivers.event_hub import EventHub, Numbered
 from drivers.job_store import JobStore
@@ -32,6 +38,7 @@ from drivers.store import jobs as job_rows
 from drivers.store import users as user_rows
 from drivers.store.artifacts import ArtifactStore
 from drivers.store.database import Database, open_database
+from drivers.store.job_outputs import file_key, named_files
 from drivers.store.read_cache import ReadCache
 from rxcore import Runtime, Source, run
 from webapp.auth import Auth
@@ -96,6 +103,8 @@ class Services:
     # Queued and running jobs' prompts and extra PNG chunks, for the output nodes to embed.
     job_prompts: dict[str, dict[str, Any]] = field(default_factory=dict)
     job_pnginfo: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (kind, path) -> user ids that may read it by name; the database has them all (file_owners).
+    file_owners: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
 
     def submit(self, job: NewJob, pnginfo: dict[str, Any] | None = None) -> None:
@@ -191,6 +200,14 @@ async def start(config: ServerConfig) -> Services:
 
 
 def _persist_outcome(services: Services, item: Numbered) -> None:
+    if isinstance(item.event, NodeExecuted):
+        # Recorded before any client hears of the files, so a ComfyUI client that fetches
+        # /view on "executed" is let in.
+        user = services.job_owners.get(item.event.job_id)
+        if user is not None:
+            for kind, subfolder, name in named_files(item.event.ui):
+                services.file_owners.setdefault((kind, file_key(subfolder, name)), set()).add(user)
+        services.job_store.record(item.event)
     if isinstance(item.event, _OVER):
         services.job_store.record(item.event)
         services.job_prompts.pop(item.event.job_id, None)

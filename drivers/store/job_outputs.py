@@ -40,23 +40,40 @@ class Stored(NamedTuple):
     height: int | None
 
 
+def named_files(ui: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """``(type, subfolder, filename)`` of every file a node's ui names, each once (a video is
+    listed as videos, gifs and images)."""
+    seen: set[tuple[str, str, str]] = set()
+    for key in _FILE_LISTS:
+        entries = ui.get(key)
+        if not isinstance(entries, list | tuple):
+            continue
+        for entry in entries:
+            if not isinstance(entry, Mapping):
+                continue
+            name = entry.get("filename")
+            if not isinstance(name, str) or not name:
+                continue
+            found = (str(entry.get("type", "output")), str(entry.get("subfolder") or ""), name)
+            if found not in seen:
+                seen.add(found)
+                yield found
+
+
+def file_key(subfolder: str, filename: str) -> str:
+    """A file's path relative to its folder, as ``file_owners`` records it."""
+    parts = f"{subfolder}/{filename}".replace("\\", "/").split("/")
+    return "/".join(p for p in parts if p not in ("", "."))
+
+
 def output_files(outputs: Mapping[str, Mapping[str, Any]]) -> Iterator[OutputFile]:
     """The files a job's outputs name in the output folder (previews in temp are skipped)."""
     for node_id, ui in outputs.items():
         position = 0
-        seen: set[tuple[str, str]] = set()  # a video is listed as videos, gifs and images
-        for key in _FILE_LISTS:
-            entries = ui.get(key)
-            if not isinstance(entries, list | tuple):
-                continue
-            for entry in entries:
-                if not isinstance(entry, Mapping) or entry.get("type", "output") != "output":
-                    continue
-                name, subfolder = entry.get("filename"), str(entry.get("subfolder") or "")
-                if isinstance(name, str) and name and (subfolder, name) not in seen:
-                    seen.add((subfolder, name))
-                    yield OutputFile(node_id, position, subfolder, name)
-                    position += 1
+        for kind, subfolder, name in named_files(ui):
+            if kind == "output":
+                yield OutputFile(node_id, position, subfolder, name)
+                position += 1
 
 
 def store_file(store: ArtifactStore, path: Path) -> Stored | None:

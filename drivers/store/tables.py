@@ -212,3 +212,18 @@ class JobArtifact(Base):
     node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256", ondelete="RESTRICT"))
+
+
+class FileOwner(Base):
+    """Who may read a file in the output, temp or input folder by name (``/view``): the owners
+    of the jobs whose outputs named it, or the user who uploaded it."""
+
+    __tablename__ = "file_owners"
+    __table_args__ = (CheckConstraint("kind IN ('output', 'temp', 'input')", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    path: Mapped[str] = mapped_column(String(512), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -207,3 +207,33 @@ def test_saved_pngs_carry_the_prompt_and_the_editor_workflow(ada: httpx.Client) 
     png = Image.open(io.BytesIO(ada.get(origin["url"]).content))
     assert json.loads(png.text["workflow"]) == editor  # what an editor restores on drop
     assert json.loads(png.text["prompt"])["3"]["class_type"] == "KSampler"
+
+
+def test_view_serves_a_file_only_to_who_made_or_uploaded_it(
+    server: Server, ada: httpx.Client, eve: httpx.Client
+) -> None:
+    made = ada.post("/prompt", json={"prompt": light_prompt("mine")}).json()
+    job = wait_job(ada, made["prompt_id"])
+    image = job["outputs"]["save"]["images"][0]
+    params = {"filename": image["filename"], "subfolder": image["subfolder"], "type": "output"}
+    assert ada.get("/view", params=params).status_code == 200
+    assert eve.get("/view", params=params).status_code == 404  # guessable name, not eve's
+    assert server.login().get("/view", params=params).status_code == 200  # admins see all
+
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(png, "PNG")
+    up = ada.post("/upload/image", files={"image": ("private.png", png.getvalue())}).json()
+    upload = {"filename": up["name"], "subfolder": up["subfolder"], "type": "input"}
+    assert ada.get("/view", params=upload).status_code == 200
+    assert eve.get("/view", params=upload).status_code == 404
+    steal = {
+        "load": {"class_type": "LoadImage", "inputs": {"image": up["name"]}},
+        "save": {
+            "class_type": "SaveImage",
+            "inputs": {"images": ["load", 0], "filename_prefix": "stolen"},
+        },
+    }
+    refused = eve.post("/prompt", json={"prompt": steal})
+    assert refused.status_code == 400 and "load" in refused.json()["node_errors"]
+    mine = ada.post("/prompt", json={"prompt": steal})
+    assert mine.status_code == 200, mine.text

@@ -35,7 +35,7 @@ def test_migrations_run_from_an_empty_database(target: Target) -> None:
         try:
             assert await db.current_revision() is None
             await db.migrate()
-            assert await db.current_revision() == head_revision() == "0001"
+            assert await db.current_revision() == head_revision() == "0002"
             await db.migrate()  # already at head: nothing to do
             async with db.engine.connect() as connection:
                 tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
@@ -137,7 +137,7 @@ def test_processes_starting_together_migrate_once(target: Target) -> None:
             for db in databases:
                 await db.dispose()
 
-    assert asyncio.run(scenario()) == ["0001"] * 3
+    assert asyncio.run(scenario()) == ["0002"] * 3
 
 
 def test_a_failed_migration_leaves_nothing_behind(target: Target, monkeypatch: Any) -> None:
