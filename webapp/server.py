@@ -27,7 +27,9 @@ from webapp import (
     api_routes,
     artifact_routes,
     comfy_routes,
+    log_routes,
     request_log,
+    static_routes,
     workflow_routes,
     ws_routes,
 )
@@ -119,7 +121,8 @@ class Guard:
         self, scope: Scope, receive: Receive, send: Send, user: list[int | None]
     ) -> None:
         path = scope["path"]
-        if path in PUBLIC and path != "/api/auth/login":
+        public = path in PUBLIC or static_routes.is_public(path)
+        if public and path != "/api/auth/login":
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -146,6 +149,7 @@ def operations() -> list[Operation]:
         *api_routes.operations(),
         *workflow_routes.operations(),
         *artifact_routes.operations(),
+        *log_routes.operations(),
         *comfy_routes.operations(),
     ]
 
@@ -170,6 +174,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
             Route("/openapi.json", openapi_endpoint(operations(), title="rxgen", version=VERSION)),
             *routes(operations()),
             *ws_routes.routes(),
+            *static_routes.routes(),
         ],
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=hosts),

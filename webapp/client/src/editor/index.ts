@@ -1,0 +1,180 @@
+// rxgen's node editor: a Cycle.js component and the canvas driver it draws through.
+//
+// Editor(sources) => sinks
+//   sources.DOM      MainDOMSource (@cycle/dom), scoped to the editor when the shell isolates it.
+//   sources.state    StateSource<EditorState> (@cycle/state) for the editor's own slice; an
+//                    undefined slice is initialised. Persist `state.presets` if presets should
+//                    outlive the page (e.g. to local storage); nothing else needs saving.
+//   sources.canvas   CanvasSource from makeCanvasDriver(): {intents: Stream<CanvasIntent>}.
+//   sources.HTTP?    {select(category?): Stream<EditorHttpResponse>}, the answers to the `HTTP`
+//                    sink's requests: {category, status, ok, body (parsed JSON), error (a line)}.
+//   sources.ws?      Stream of WebSocket messages; those with kind "event" carry the server event
+//                    (components/workflow/protocol.py, class name in "$t"/"__type__"/"type") in
+//                    `event`; they feed the run state (ran, cached, failed, per-node progress).
+//   sources.imports? Stream<{name, content: string | Uint8Array}>: a picked or dropped file, JSON
+//                    text (rxgen document, ComfyUI editor workflow or API prompt) or PNG bytes.
+// sinks
+//   DOM        Stream<VNode>: toolbar, canvas element, palette, properties, outline, presets.
+//   state      Stream<Reducer<EditorState>>.
+//   canvas     Stream<Frame> for the canvas driver (scene, viewport, overlay, minimap flag).
+//   HTTP       Stream<EditorHttpRequest>: {category, url, method?, body?} with categories
+//              "editor-nodes" (GET /api/nodes), "editor-object-info" (GET /api/object_info,
+//              asked when /api/nodes answers 404 or 405) and "editor-run" (POST /api/jobs).
+//   download   Stream<{filename, mime, text}>: an exported workflow for the shell to save.
+
+import type { MainDOMSource, VNode } from "@cycle/dom";
+import type { Reducer, StateSource } from "@cycle/state";
+import xs, { type Stream } from "xstream";
+import dropRepeats from "xstream/extra/dropRepeats";
+import sampleCombine from "xstream/extra/sampleCombine";
+import type { Action } from "./actions";
+import type { CanvasSource } from "./canvasDriver";
+import { parseCatalog } from "./catalog";
+import type { Frame } from "./draw";
+import { exportWorkflow, type WorkflowFormat } from "./formats/index";
+import { canvasAction, domActions } from "./intent";
+import { reduce } from "./reducer";
+import { parseNodeErrors } from "./runstate";
+import { type Overlay, type Scene, overlayOf, sceneMemo } from "./scene";
+import { type EditorState, graphOf, initialState } from "./state";
+import { view } from "./view";
+import "./editor.css";
+
+export interface EditorHttpRequest {
+  readonly category: string;
+  readonly url: string;
+  readonly method?: "GET" | "POST";
+  readonly body?: unknown;
+}
+
+export interface EditorHttpResponse {
+  readonly category: string;
+  readonly status: number;
+  readonly ok: boolean;
+  readonly body: unknown;
+  readonly error: string | null;
+}
+
+export interface EditorSources {
+  readonly DOM: MainDOMSource;
+  readonly state: StateSource<EditorState>;
+  readonly canvas: CanvasSource;
+  readonly HTTP?: { select(category?: string): Stream<EditorHttpResponse> };
+  readonly ws?: Stream<{ readonly kind: string; readonly event?: unknown }>;
+  readonly imports?: Stream<{ readonly name: string; readonly content: string | Uint8Array }>;
+}
+
+export interface EditorDownload {
+  readonly filename: string;
+  readonly mime: string;
+  readonly text: string;
+}
+
+export interface EditorSinks {
+  readonly DOM: Stream<VNode>;
+  readonly state: Stream<Reducer<EditorState>>;
+  readonly canvas: Stream<Frame>;
+  readonly HTTP: Stream<EditorHttpRequest>;
+  readonly download: Stream<EditorDownload>;
+}
+
+export const CATALOG_REQUEST: EditorHttpRequest = { category: "editor-nodes", url: "/api/nodes" };
+const OBJECT_INFO_REQUEST: EditorHttpRequest = { category: "editor-object-info", url: "/api/object_info" };
+
+const FILE_NAMES: Record<WorkflowFormat, string> = { rxgen: "workflow.rxgen.json", editor: "workflow.json", api: "workflow_api.json" };
+
+/** The reducer for an action; the initial state when the slice is still undefined. */
+const reducerOf =
+  (action: Action): Reducer<EditorState> =>
+  (state) =>
+    reduce(state ?? initialState(), action);
+
+function catalogActions(http: EditorSources["HTTP"]): { actions: Stream<Action>; retry: Stream<EditorHttpRequest> } {
+  if (!http) return { actions: xs.empty(), retry: xs.empty() };
+  const parsed = (body: unknown): Action => {
+    try {
+      return { type: "catalogLoaded", catalog: parseCatalog(body) };
+    } catch (error) {
+      return { type: "catalogFailed", error: `The node catalog could not be read: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
+  const nodes = http.select("editor-nodes");
+  const info = http.select("editor-object-info");
+  const missing = (r: EditorHttpResponse): boolean => r.status === 404 || r.status === 405;
+  const failed = (r: EditorHttpResponse): Action => ({ type: "catalogFailed", error: `The node catalog could not be loaded (${r.error ?? `HTTP ${r.status}`}); reload the page to try again.` });
+  const actions = xs.merge(
+    nodes.filter((r) => r.ok).map((r) => parsed(r.body)),
+    nodes.filter((r) => !r.ok && !missing(r)).map(failed),
+    info.map((r) => (r.ok ? parsed(r.body) : failed(r))),
+  );
+  return { actions, retry: nodes.filter((r) => !r.ok && missing(r)).mapTo(OBJECT_INFO_REQUEST) };
+}
+
+function runActions(http: EditorSources["HTTP"]): Stream<Action> {
+  if (!http) return xs.empty();
+  return http.select("editor-run").map((r): Action => {
+    const body = (typeof r.body === "object" && r.body !== null ? r.body : {}) as Record<string, unknown>;
+    if (r.ok && typeof body.id === "string") return { type: "runAccepted", jobId: body.id };
+    return { type: "runRejected", text: r.error ?? `HTTP ${r.status}`, nodeErrors: parseNodeErrors(body.node_errors) };
+  });
+}
+
+/** Frames for the canvas driver: a new one only when something drawn changed. */
+function frames(state$: Stream<EditorState>): Stream<Frame> {
+  const scene = sceneMemo();
+  let last: { scene: Scene; interaction: EditorState["interaction"]; overlay: Overlay } | null = null;
+  return state$
+    .map((state): Frame => {
+      const current = scene(state);
+      if (!last || last.scene !== current || last.interaction !== state.interaction) {
+        last = { scene: current, interaction: state.interaction, overlay: overlayOf(state, current) };
+      }
+      return { scene: current, viewport: state.viewport, overlay: last.overlay, minimap: state.minimap };
+    })
+    .compose(dropRepeats((a: Frame, b: Frame) => a.scene === b.scene && a.viewport === b.viewport && a.overlay === b.overlay && a.minimap === b.minimap));
+}
+
+export function Editor(sources: EditorSources): EditorSinks {
+  const state$ = sources.state.stream;
+  const actions = xs.merge(
+    domActions(sources.DOM),
+    sources.canvas.intents.map(canvasAction),
+    (sources.ws ?? xs.empty())
+      .filter((m) => m.kind === "event" && typeof m.event === "object" && m.event !== null)
+      .map((m): Action => ({ type: "serverEvent", event: m.event as Record<string, unknown> })),
+  );
+  const catalog = catalogActions(sources.HTTP);
+  const allActions = xs.merge(actions, catalog.actions, runActions(sources.HTTP));
+
+  const imports = (sources.imports ?? xs.empty()).map((file): Action => ({ type: "importFile", name: file.name, content: file.content }));
+  const reducers = xs.merge(xs.of<Reducer<EditorState>>((state) => state ?? initialState()), xs.merge(allActions, imports).map(reducerOf));
+
+  const withState = <T>(stream: Stream<T>): Stream<[T, EditorState]> => stream.compose(sampleCombine(state$));
+  const run = withState(allActions.filter((a) => a.type === "runSubmitted")).map(
+    ([, state]): EditorHttpRequest => ({ category: "editor-run", url: "/api/jobs", method: "POST", body: { workflow: exportWorkflow(graphOf(state), state.catalog, "rxgen"), priority: 0 } }),
+  );
+  const download = withState(allActions.filter((a): a is Extract<Action, { type: "export" }> => a.type === "export")).map(
+    ([action, state]): EditorDownload => ({
+      filename: FILE_NAMES[action.format],
+      mime: "application/json",
+      text: JSON.stringify(exportWorkflow(graphOf(state), state.catalog, action.format), null, 2),
+    }),
+  );
+
+  return {
+    DOM: state$.map(view),
+    state: reducers,
+    canvas: frames(state$),
+    HTTP: xs.merge(xs.of(CATALOG_REQUEST), catalog.retry, run),
+    download,
+  };
+}
+
+export { makeCanvasDriver, CANVAS_SELECTOR, type CanvasIntent, type CanvasSource } from "./canvasDriver";
+export type { Frame } from "./draw";
+export { type EditorState, initialState } from "./state";
+export { reduce } from "./reducer";
+export { parseCatalog, type Catalog } from "./catalog";
+export { exportWorkflow, importFile, importWorkflow, detectFormat, type WorkflowFormat } from "./formats/index";
+export { readPngText, workflowFromPng } from "./png";
+export { syntheticGraph } from "./synthetic";
