@@ -215,6 +215,47 @@ async def create_user(request: Request) -> Response:
     return JSONResponse({"id": user.id, "name": user.name, "role": user.role}, status_code=201)
 
 
+async def list_users(request: Request) -> Response:
+    identity: Identity = request.state.identity
+    if not identity.is_admin:
+        return problem(403, "admins only", "ask an admin for the list of accounts")
+    async with request.app.state.services.database.transaction() as session:
+        users = await user_rows.list_users(session)
+    items = [
+        {
+            "id": u.id,
+            "name": u.name,
+            "role": u.role,
+            "disabled": u.disabled,
+            "created_at": u.created_at.isoformat(),
+        }
+        for u in users
+    ]
+    return JSONResponse({"items": items})
+
+
+async def list_tokens(request: Request) -> Response:
+    """The caller's API tokens (an admin's list includes everyone's); never the secrets."""
+    identity: Identity = request.state.identity
+    async with request.app.state.services.database.transaction() as session:
+        tokens = await user_rows.list_tokens(
+            session, None if identity.is_admin else identity.user_id
+        )
+    items = [
+        {
+            "id": t.id,
+            "user_id": t.user_id,
+            "name": t.name,
+            "scopes": list(t.scopes),
+            "created_at": t.created_at.isoformat(),
+            "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+        }
+        for t in tokens
+        if t.revoked_at is None
+    ]
+    return JSONResponse({"items": items})
+
+
 async def node_catalog(request: Request) -> Response:
     services = request.app.state.services
     info = services.catalog.to_object_info(services.dynamic_choices())
@@ -245,6 +286,10 @@ def operations() -> list[Operation]:
                   body=S.TokenBody),
         Operation("DELETE", "/api/tokens/{token_id}", revoke_token, "Revoke an API token",
                   "tokens", {204: None, 404: S.Problem}),
+        Operation("GET", "/api/users", list_users, "Every account (admins)", "users",
+                  {200: S.UserList, 403: S.Problem}),
+        Operation("GET", "/api/tokens", list_tokens, "The caller's API tokens", "tokens",
+                  {200: S.TokenList}),
         Operation("POST", "/api/users", create_user, "Create a user (admins)", "users",
                   {201: S.User, 403: S.Problem, 409: S.Problem, 422: S.Problem},
                   body=S.UserBody),

@@ -174,6 +174,28 @@ class User(BaseModel):
     role: Role
 
 
+class UserEntry(User):
+    disabled: bool
+    created_at: str
+
+
+class UserList(BaseModel):
+    items: list[UserEntry]
+
+
+class TokenEntry(BaseModel):
+    id: int
+    user_id: int
+    name: str
+    scopes: list[str]
+    created_at: str
+    last_used_at: str | None
+
+
+class TokenList(BaseModel):
+    items: list[TokenEntry]
+
+
 # --- catalog and models ---------------------------------------------------------------------
 
 

@@ -115,9 +115,12 @@ async def create_token(
 
 
 async def list_tokens(
-    session: AsyncSession, user_id: int, *, include_revoked: bool = False
+    session: AsyncSession, user_id: int | None, *, include_revoked: bool = False
 ) -> list[TokenRecord]:
-    statement = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+    """``user_id``'s tokens (None: everyone's, for admins)."""
+    statement = select(ApiToken).order_by(ApiToken.id)
+    if user_id is not None:
+        statement = statement.where(ApiToken.user_id == user_id)
     if not include_revoked:
         statement = statement.where(ApiToken.revoked_at.is_(None))
     return [token_record(row) for row in (await session.execute(statement)).scalars()]

@@ -237,3 +237,17 @@ def test_view_serves_a_file_only_to_who_made_or_uploaded_it(
     assert refused.status_code == 400 and "load" in refused.json()["node_errors"]
     mine = ada.post("/prompt", json={"prompt": steal})
     assert mine.status_code == 200, mine.text
+
+
+def test_admins_list_accounts_and_users_list_their_own_tokens(
+    server: Server, ada: httpx.Client, eve: httpx.Client
+) -> None:
+    admin = server.login()
+    names = {u["name"] for u in admin.get("/api/users").json()["items"]}
+    assert {"admin", "ada", "eve"} <= names
+    assert eve.get("/api/users").status_code == 403
+    mine = eve.get("/api/tokens").json()["items"]
+    assert mine and {t["user_id"] for t in mine} == {mine[0]["user_id"]}
+    assert all("token" not in t for t in mine)  # the secret is shown once, at creation
+    everyone = {t["user_id"] for t in admin.get("/api/tokens").json()["items"]}
+    assert mine[0]["user_id"] in everyone
