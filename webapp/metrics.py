@@ -4,9 +4,10 @@ registry of this app's own so two servers in one process (tests) do not clash.""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from starlette.responses import Response
 
@@ -35,12 +36,31 @@ class _Collector:
         failures = GaugeMetricFamily("rxgen_store_write_failures", "Job state writes that failed")
         failures.add_metric([], services.job_store.failures)
         yield failures
+        speed = GaugeMetricFamily(
+            "rxgen_sampler_steps_per_second", "Sampling steps per second, last 10 s"
+        )
+        speed.add_metric([], services.meter.steps_per_second(time.time()))
+        yield speed
+        models = services.models.stats() if services.models is not None else None
+        if models is not None:
+            memory = GaugeMetricFamily(
+                "rxgen_model_memory_bytes",
+                "Model weights held by the model cache",
+                labels=["where"],
+            )
+            memory.add_metric(["resident"], models["resident_bytes"])
+            memory.add_metric(["offloaded"], models["offloaded_bytes"])
+            yield memory
+            budget = GaugeMetricFamily("rxgen_model_memory_budget_bytes", "The cache's budget")
+            budget.add_metric([], models["budget_bytes"] or 0)
+            yield budget
+
+
+def collector(services: Any) -> _Collector:
+    """Figures read from ``services`` at scrape time, for the app's own registry (one per
+    server, so two servers in one process, as in tests, do not clash)."""
+    return _Collector(services)
 
 
 def render(services: Any) -> Response:
-    registry = getattr(services, "_metrics_registry", None)
-    if registry is None:
-        registry = CollectorRegistry()
-        registry.register(_Collector(services))
-        services._metrics_registry = registry
-    return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
+    return Response(generate_latest(services.metrics), media_type="text/plain; version=0.0.4")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from reactivex.subject import Subject
 
 from components import queue
@@ -42,7 +43,9 @@ from drivers.store.job_outputs import file_key, named_files
 from drivers.store.read_cache import ReadCache
 from rxcore import Runtime, Source, run
 from webapp.auth import Auth
+from webapp.job_meter import JobMeter
 from webapp.log_access import OpenLogs
+from webapp.metrics import collector as metrics_collector
 from webapp.security import allowed_origins, hash_password, initial_admin_password
 
 log = logging.getLogger("rxgen.server")
@@ -93,10 +96,13 @@ class Services:
     artifacts: ArtifactStore
     reads: ReadCache[bytes]
     logs: OpenLogs
+    metrics: CollectorRegistry
+    meter: JobMeter
     intake: Subject[Any]
     runtime: Runtime
     secret: bytes
     admin_id: int
+    models: Any = None  # the diffusion model manager, for /metrics
     allowed_origins: frozenset[str] = frozenset()
     auth: Any = None
     job_owners: dict[str, str] = field(default_factory=dict)  # job id -> user id
@@ -165,10 +171,12 @@ async def start(config: ServerConfig) -> Services:
     job_store = JobStore(database, artifacts, config.output_dir)
     prompts: dict[str, dict[str, Any]] = {}
     pnginfo: dict[str, dict[str, Any]] = {}
+    runner, manager = _node_runner(config, prompts.get, pnginfo.get)
+    metrics = CollectorRegistry()
     intake: Subject[Any] = Subject()
     drivers: dict[str, Any] = {
         "intake": lambda sink: Source(intake),
-        "nodes": _node_runner(config, prompts.get, pnginfo.get),
+        "nodes": runner,
         "entropy": entropy_driver(),
         "events": hub,
         "store": job_store,
@@ -186,6 +194,9 @@ async def start(config: ServerConfig) -> Services:
         artifacts=artifacts,
         reads=ReadCache(database.writes),
         logs=OpenLogs(config.data_dir / "logs", log_dir),
+        metrics=metrics,
+        meter=JobMeter(metrics),
+        models=manager,
         intake=intake,
         runtime=runtime,
         secret=secret,
@@ -193,6 +204,8 @@ async def start(config: ServerConfig) -> Services:
         job_prompts=prompts,
         job_pnginfo=pnginfo,
     )
+    metrics.register(metrics_collector(services))
+    hub.listen(services.meter.observe)
     hub.listen(lambda item: _persist_outcome(services, item))
     services.auth = Auth(secret, services)
     await _requeue(services)
@@ -274,7 +287,7 @@ def _server_secret(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
-def _node_runner(config: ServerConfig, prompts: Lookup, pnginfo: Lookup) -> Any:
+def _node_runner(config: ServerConfig, prompts: Lookup, pnginfo: Lookup) -> tuple[Any, Any]:
     from drivers.diffusion.manager import ModelManager
     from drivers.diffusion.models import ModelStore, default_models_dir
     from drivers.diffusion.nodes import DiffusionNodes
@@ -287,7 +300,7 @@ def _node_runner(config: ServerConfig, prompts: Lookup, pnginfo: Lookup) -> Any:
     nodes = DiffusionNodes(
         manager, preview_every=config.preview_every, batch_window_s=config.batch_window_s
     )
-    return NodeRunner(
+    runner = NodeRunner(
         registry(nodes.implementations()),
         OutputStore(max_bytes=config.cache_mb << 20),
         max_workers=4,
@@ -297,6 +310,7 @@ def _node_runner(config: ServerConfig, prompts: Lookup, pnginfo: Lookup) -> Any:
         prompts=prompts,
         extra_pnginfo=pnginfo,
     )
+    return runner, manager
 
 
 def models_dir(config: ServerConfig) -> Path:

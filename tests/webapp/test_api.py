@@ -251,3 +251,20 @@ def test_admins_list_accounts_and_users_list_their_own_tokens(
     assert all("token" not in t for t in mine)  # the secret is shown once, at creation
     everyone = {t["user_id"] for t in admin.get("/api/tokens").json()["items"]}
     assert mine[0]["user_id"] in everyone
+
+
+def test_metrics_report_durations_sampler_steps_and_model_memory(
+    server: Server, ada: httpx.Client
+) -> None:
+    job = wait_job(ada, ada.post("/api/jobs", json={"workflow": txt2img(seed=9)}).json()["id"])
+    assert job["status"] == "finished"
+    text = httpx.get(f"{server.url}/metrics").text
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert values['rxgen_job_duration_seconds_count{outcome="finished"}'] >= 1
+    assert values["rxgen_sampler_steps_total"] >= 3  # the txt2img job's three steps, at least
+    assert values['rxgen_model_memory_bytes{where="resident"}'] > 0
+    assert "rxgen_sampler_steps_per_second" in values
