@@ -22,16 +22,16 @@ import reactivex
 from reactivex import Observable
 from reactivex.abc import DisposableBase
 
-from components.workflow.protocol import JobEvent, JobProgress
+from components.workflow.protocol import JobEvent, JobProgress, WorkflowChanged
 from rxcore.source import Source
 
-Accept = Callable[[JobEvent], bool]
+Accept = Callable[[JobEvent | WorkflowChanged], bool]
 
 
 @dataclass(frozen=True)
 class Numbered:
     seq: int
-    event: JobEvent
+    event: JobEvent | WorkflowChanged
     time: float = 0.0  # wall-clock time of publishing, for clients' delivery delay and logs
 
 
@@ -118,7 +118,7 @@ class EventHub:
 
     # -- on the loop -------------------------------------------------------------------------
     def publish(self, event: Any) -> None:
-        if not isinstance(event, JobEvent):
+        if not isinstance(event, JobEvent | WorkflowChanged):
             return
         self.seq += 1
         item = Numbered(self.seq, event, time.time())

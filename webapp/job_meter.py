@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from components.workflow.protocol import (
     JobCancelled,
+    JobEvent,
     JobFailed,
     JobFinished,
     JobProgress,
@@ -59,7 +60,7 @@ class JobMeter:
                 self._recent.append((item.time, done))
         else:
             outcome = _OUTCOMES.get(type(event))
-            if outcome is None:
+            if outcome is None or not isinstance(event, JobEvent):
                 return
             started = self._started.pop(event.job_id, None)
             if started is not None:

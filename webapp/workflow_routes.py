@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from components.workflow.comfy_api import api_to_graph
 from components.workflow.formats import WorkflowFormatError, to_api_prompt
+from components.workflow.protocol import WorkflowChanged
 from drivers.store import workflows as rows
 from drivers.store.records import StaleRevision, WorkflowRecord
 from webapp.auth import Identity
@@ -48,6 +49,7 @@ async def create(request: Request) -> Response:
         return refusal
     async with request.app.state.services.database.transaction() as session:
         record = await rows.create_workflow(session, identity.user_id, body.name, body.document)
+    _announce(request, record.user_id, record.id, record.name, record.revision)
     return JSONResponse(workflow_json(record), status_code=201)
 
 
@@ -121,16 +123,32 @@ async def update(request: Request) -> Response:
             )
     if record is None:
         return _missing()
+    _announce(request, record.user_id, record.id, record.name, record.revision)
     return JSONResponse(workflow_json(record))
 
 
 async def remove(request: Request) -> Response:
     identity: Identity = request.state.identity
+    workflow_id = request.path_params["workflow_id"]
     async with request.app.state.services.database.transaction() as session:
-        done = await rows.delete_workflow(
-            session, request.path_params["workflow_id"], identity.user_id, admin=identity.is_admin
+        # Read first: an admin may delete another user's workflow, whose owner is told.
+        record = await rows.get_workflow(
+            session, workflow_id, identity.user_id, admin=identity.is_admin
         )
-    return Response(status_code=204) if done else _missing()
+        done = record is not None and await rows.delete_workflow(
+            session, workflow_id, identity.user_id, admin=identity.is_admin
+        )
+    if not done or record is None:
+        return _missing()
+    _announce(request, record.user_id, request.path_params["workflow_id"], "", 0)
+    return Response(status_code=204)
+
+
+def _announce(request: Request, owner: int, workflow_id: str, name: str, revision: int) -> None:
+    """Tell the owner's other clients (``/api/ws``, topic ``workflows``); revision 0: deleted."""
+    request.app.state.services.hub.publish(
+        WorkflowChanged(workflow_id=workflow_id, user_id=str(owner), name=name, revision=revision)
+    )
 
 
 def _unreadable(request: Request, document: dict[str, Any]) -> Response | None:

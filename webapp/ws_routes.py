@@ -2,13 +2,15 @@
 
 Both read from the event hub and show a user only their own jobs (all, for admins). ``/ws``
 speaks ComfyUI's message types, with previews as binary frames (4-byte big-endian event type
-1, 4-byte image format 1 = JPEG, 2 = PNG, then the image). ``/api/ws`` sends every event with
-its sequence number, as JSON, or msgpack when the client asks for the ``rxgen.msgpack``
-subprotocol; events that are ready together share one ``{"type": "events", "items": [...]}``
-frame (each item the same as a single ``event`` frame); a progress event with a preview is
-followed by a binary frame (``RXP1``, seq, format, image); a client reconnecting with
-``?after=SEQ`` gets everything after that seq (``gap`` says when some had already left the
-window); heartbeats keep idle connections alive, and a slow client gets coalesced progress
+1, 4-byte image format 1 = JPEG, 2 = PNG, then the image).
+
+``/api/ws`` sends every event with its sequence number: job events and saved-workflow changes
+(``?topics=jobs,workflows`` chooses), as JSON, or msgpack when the client asks for the
+``rxgen.msgpack`` subprotocol. Events ready together share one ``{"type": "events", "items":
+[...]}`` frame (each item the same as a single ``event`` frame); a progress event with a
+preview is followed by a binary frame (``RXP1``, seq, format, image). A client reconnecting
+with ``?after=SEQ`` gets everything after that seq (``gap`` says when some had already left
+the window); heartbeats keep idle connections alive, and a slow client gets coalesced progress
 rather than an unbounded buffer.
 """
 
@@ -28,11 +30,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from components.queue_views import snapshot
 from components.workflow.comfy_messages import comfy_messages, status_message
-from components.workflow.protocol import JobEvent, JobProgress
+from components.workflow.protocol import JobEvent, JobProgress, WorkflowChanged
 from drivers.event_hub import Overflow, Subscription
 from rxcore.message import to_plain
 
 HEARTBEAT_S = 20.0
+TOPICS = frozenset({"jobs", "workflows"})
 MSGPACK = "rxgen.msgpack"
 _PREVIEW_FORMATS = {".jpeg": 1, ".jpg": 1, ".png": 2}
 
@@ -47,7 +50,7 @@ async def comfy_ws(websocket: WebSocket) -> None:
     client_id = websocket.query_params.get("clientId") or websocket.query_params.get("clientid")
     remaining = snapshot(services.queue_state()).remaining
     await websocket.send_json(status_message(remaining, client_id))
-    subscription = services.hub.subscribe(_owned(services, identity))
+    subscription = services.hub.subscribe(_owned(services, identity, frozenset({"jobs"})))
     try:
         await _pump(websocket, subscription, lambda items: _comfy_frames(services, items))
     finally:
@@ -64,8 +67,15 @@ async def native_ws(websocket: WebSocket) -> None:
     await websocket.accept(subprotocol=MSGPACK if binary else None)
     after_text = websocket.query_params.get("after")
     after = int(after_text) if after_text and after_text.isdigit() else None
-    subscription = services.hub.subscribe(_owned(services, identity), after=after)
-    hello = {"type": "hello", "seq": services.hub.seq, "gap": subscription.gap}
+    asked = websocket.query_params.get("topics")
+    topics = frozenset(asked.split(",")) & TOPICS if asked else TOPICS
+    subscription = services.hub.subscribe(_owned(services, identity, topics), after=after)
+    hello = {
+        "type": "hello",
+        "seq": services.hub.seq,
+        "gap": subscription.gap,
+        "topics": sorted(topics),
+    }
     await _send(websocket, hello, binary)
 
     def frames(items: list[Any]) -> list[Any]:
@@ -150,14 +160,17 @@ def _native_preview(temp_dir: Path, item: Any, binary: bool) -> bytes | None:
     return b"RXP1" + seq.to_bytes(8, "big") + kind.to_bytes(4, "big") + data
 
 
-def _owned(services: Any, identity: Any) -> Any:
-    if identity.is_admin:
-        return lambda event: True
+def _owned(services: Any, identity: Any, topics: frozenset[str] = TOPICS) -> Any:
     user = str(identity.user_id)
     owners = services.job_owners
+    everyone = identity.is_admin
 
-    def accept(event: JobEvent) -> bool:
-        return bool(owners.get(event.job_id) == user)
+    def accept(event: Any) -> bool:
+        if isinstance(event, WorkflowChanged):
+            return "workflows" in topics and (everyone or event.user_id == user)
+        if "jobs" not in topics:
+            return False
+        return everyone or bool(owners.get(event.job_id) == user)
 
     return accept
 
@@ -204,6 +217,8 @@ def _comfy_frames(services: Any, items: list[Any]) -> list[Any]:
     out: list[Any] = []
     now_ms = int(time.time() * 1000)
     for item in items:
+        if not isinstance(item.event, JobEvent):
+            continue  # saved-workflow changes have no ComfyUI counterpart
         for message in comfy_messages(item.event, now_ms):
             out.append(json.dumps(message))
         if isinstance(item.event, JobProgress) and item.event.preview:

@@ -164,3 +164,14 @@ class JobFailed(JobEvent):
 @dataclass(frozen=True, kw_only=True)
 class JobCancelled(JobEvent):
     outputs: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowChanged(Message):
+    """A saved workflow was created, given a new revision, or deleted (``revision`` 0): sent to
+    its owner's other clients (``/api/ws``) so open editors learn of it."""
+
+    workflow_id: str
+    user_id: str
+    name: str
+    revision: int

@@ -268,3 +268,29 @@ def test_metrics_report_durations_sampler_steps_and_model_memory(
     assert values["rxgen_sampler_steps_total"] >= 3  # the txt2img job's three steps, at least
     assert values['rxgen_model_memory_bytes{where="resident"}'] > 0
     assert "rxgen_sampler_steps_per_second" in values
+
+
+def test_api_ws_tells_a_user_of_their_workflow_changes_only(
+    server: Server, ada: httpx.Client, eve: httpx.Client
+) -> None:
+    base = server.url.replace("http", "ws") + "/api/ws?topics=workflows"
+    cookie = "; ".join(f"{k}={v}" for k, v in ada.cookies.items())
+    eve_token = eve.headers["Authorization"].removeprefix("Bearer ")
+    with (
+        connect(base, additional_headers={"Cookie": cookie}) as ada_ws,
+        connect(f"{base}&token={eve_token}") as eve_ws,
+    ):
+        assert json.loads(ada_ws.recv(timeout=10))["topics"] == ["workflows"]
+        json.loads(eve_ws.recv(timeout=10))
+        made = ada.post("/api/workflows", json={"name": "w", "document": light_prompt()})
+        assert made.status_code == 201, made.text
+        workflow = made.json()
+        events = ws_events(ada_ws.recv(timeout=10))
+        assert events[0]["event"]["workflow_id"] == workflow["id"]
+        assert events[0]["event"]["revision"] == 1
+        ada.post("/api/jobs", json={"workflow": light_prompt("quiet")})  # not on this topic
+        ada.delete(f"/api/workflows/{workflow['id']}")
+        gone = ws_events(ada_ws.recv(timeout=10))
+        assert gone[0]["event"]["revision"] == 0  # deleted
+        with pytest.raises(TimeoutError):
+            eve_ws.recv(timeout=1)
