@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import log_cli, models_cli, reproduce_cli, run_cli
+from . import debug_cli, log_cli, models_cli, reproduce_cli, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-auth", action="store_true", help="no login (loopback binds only)")
     serve.add_argument("--no-log", action="store_true", help="do not record the session log")
     serve.add_argument(
+        "--log-max-mb", type=_positive(int), default=1024, metavar="MB",
+        help="session logs: older sessions pruned at start-up to fit, the live one kept within "
+        "it as it records (default 1024)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--log-max-days", type=_positive(float), default=14.0, metavar="DAYS",
+        help="session logs older than this are deleted (default 14)",
+    )  # fmt: skip
+    serve.add_argument(
         "--recovery",
         choices=["requeue", "fail"],
         default="requeue",
@@ -50,7 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
     run_cli.add_parser(commands)
     models_cli.add_parser(commands)
     reproduce_cli.add_parser(commands)
+    debug_cli.add_parser(commands)
     return parser
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+        return value
+
+    parse.__name__ = getattr(kind, "__name__", "number")  # argparse names it in its errors
+    return parse
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -77,6 +98,8 @@ def _serve(args: argparse.Namespace) -> int:
         allowed_hosts=tuple(args.allowed_hosts),
         recovery=args.recovery,
         log=not args.no_log,
+        log_max_mb=args.log_max_mb,
+        log_max_days=args.log_max_days,
         device=args.device,
     )
     from .request_log import configure

@@ -38,6 +38,8 @@ from webapp.schemas import (
     LogVerdict,
     Problem,
 )
+from webapp.what_if_route import post_what_if
+from webapp.what_if_schemas import LogWhatIf, WhatIfBody
 
 T = TypeVar("T")
 
@@ -196,6 +198,10 @@ def operations() -> list[Operation]:
                   {200: LogDiff, 404: Problem, 422: Problem}, query=LogDiffQuery),
         Operation("POST", f"{item}/verify", run_verify, "Replay and compare (admins)",
                   "debugger", {200: LogVerdict, 403: Problem, 404: Problem, 422: Problem}),
+        Operation("POST", f"{item}/what-if", post_what_if,
+                  "Drop or edit one event, replay in a sandbox, compare (admins)", "debugger",
+                  {200: LogWhatIf, 403: Problem, 404: Problem, 409: Problem, 413: Problem,
+                   422: Problem, 429: Problem}, body=WhatIfBody),
     ]  # fmt: skip
 
 

@@ -42,6 +42,8 @@ from drivers.store.database import Database, open_database
 from drivers.store.job_outputs import file_key, named_files
 from drivers.store.read_cache import ReadCache
 from rxcore import Runtime, Source, run
+from rxcore.log_retention import open_session
+from rxcore.segments import Retention
 from webapp.auth import Auth
 from webapp.job_meter import JobMeter
 from webapp.log_access import OpenLogs
@@ -66,6 +68,8 @@ class ServerConfig:
     allowed_hosts: tuple[str, ...] = ()
     recovery: str = "requeue"  # what a restart does with jobs that were running: or "fail"
     log: bool = True
+    log_max_mb: int = 1024  # session logs: older ones pruned at start-up, the live one as it grows
+    log_max_days: float = 14.0
     preview_every: int = 1
     batch_window_s: float = 0.005
     device: str | None = None
@@ -181,8 +185,9 @@ async def start(config: ServerConfig) -> Services:
         "events": hub,
         "store": job_store,
     }
-    log_dir = config.data_dir / "logs" / time.strftime("%Y%m%d-%H%M%S") if config.log else None
-    runtime = run(server_main, drivers, log=log_dir)
+    session = open_session(config.data_dir / "logs", log_retention(config)) if config.log else None
+    log_dir = session.path if session is not None else None
+    runtime = run(server_main, drivers, recorder=session)
     hosts = config.allowed_hosts or (config.host,)
     services = Services(
         allowed_origins=allowed_origins(hosts, config.port),
@@ -311,6 +316,10 @@ def _node_runner(config: ServerConfig, prompts: Lookup, pnginfo: Lookup) -> tupl
         extra_pnginfo=pnginfo,
     )
     return runner, manager
+
+
+def log_retention(config: ServerConfig) -> Retention:
+    return Retention(max_bytes=config.log_max_mb << 20, max_age_s=config.log_max_days * 86400)
 
 
 def models_dir(config: ServerConfig) -> Path:

@@ -41,7 +41,7 @@ def test_counter_example_prints_counts_and_its_log_replays(tmp_path: Path) -> No
         "OK: replay matches the recording (5 events, 6 sink emissions, 6 states)" in verified.stdout
     )
 
-    state = rxgen("log", "state", str(log), "--at", "3")
+    state = rxgen("log", "state", str(log), "--at", "3", "--json")
     assert state.returncode == 0, state.stderr
     assert json.loads(state.stdout) == 3
 
