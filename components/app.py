@@ -13,7 +13,7 @@ from typing import Any
 from reactivex import Observable
 
 from components.nodes import Catalog, default_catalog
-from components.server_core import server_core
+from components.server_core import CoreState, server_core
 from components.workflow.component import executor
 from rxcore.isolate import isolate
 from rxcore.state import with_state
@@ -31,9 +31,10 @@ def make_app(catalog: Catalog) -> Main:
     return with_state(app)
 
 
-def make_server_app(catalog: Catalog) -> Main:
-    """The server's main: jobs from ``intake`` through the queue and the executor."""
-    core = server_core(catalog)
+def make_server_app(catalog: Catalog, initial: CoreState | None = None) -> Main:
+    """The server's main: jobs from ``intake`` through the queue and the executor;
+    ``initial`` starts it from a recorded state (what-ifs resume from snapshots)."""
+    core = server_core(catalog, initial=initial)
 
     def app(sources: dict[str, Any]) -> dict[str, Observable[Any]]:
         return dict(isolate(core, {"state": "core", "*": None})(sources))

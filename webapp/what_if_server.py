@@ -2,20 +2,17 @@
 
 The server's main keeps its state in the core transition's fold (the state channel carries a
 copy of it), so :func:`rxcore.what_if.state_resume` cannot restart it; this builds the same
-main as ``components.app.make_server_app`` with the core started from the recorded state.
+main (``components.app.make_server_app``) with the core started from the recorded state.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reactivex import Observable
-
+from components.app import make_server_app
 from components.nodes import default_catalog
-from components.server_core import CoreState, server_core
-from rxcore.isolate import isolate
+from components.server_core import CoreState
 from rxcore.run import Main
-from rxcore.state import with_state
 from rxcore.what_if import WhatIfError
 from rxcore.what_if_resume import Resume
 
@@ -29,12 +26,7 @@ def resume_server(state: Any) -> Main:
             f"the recorded state has no server core (found {type(core_state).__name__} under "
             "'core'): this log was not recorded by `rxgen serve`"
         )
-    core = server_core(default_catalog(), initial=core_state)
-
-    def app(sources: dict[str, Any]) -> dict[str, Observable[Any]]:
-        return dict(isolate(core, {"state": "core", "*": None})(sources))
-
-    return with_state(app)
+    return make_server_app(default_catalog(), initial=core_state)
 
 
 def resume_for(main_ref: str | None) -> Resume | None:
