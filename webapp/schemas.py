@@ -358,3 +358,9 @@ class LogVerdict(BaseModel):
     sinks: int
     states: int
     divergence: str | None
+
+
+class LogImported(BaseModel):
+    name: str = Field(description="the imported session, now listed by GET /api/logs")
+    written: int
+    already_there: int

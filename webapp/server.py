@@ -28,6 +28,7 @@ from webapp import (
     artifact_routes,
     comfy_routes,
     log_routes,
+    log_transfer_routes,
     request_log,
     static_routes,
     workflow_routes,
@@ -150,6 +151,7 @@ def operations() -> list[Operation]:
         *workflow_routes.operations(),
         *artifact_routes.operations(),
         *log_routes.operations(),
+        *log_transfer_routes.operations(),
         *comfy_routes.operations(),
     ]
 

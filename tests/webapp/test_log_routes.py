@@ -116,3 +116,32 @@ def test_bad_log_requests_are_named(clients: dict[str, httpx.Client]) -> None:
     assert far.status_code == 422
     missing = ada.get(f"/api/logs/{session}/state", params={"at": 1, "path": "/nope/deeper"})
     assert missing.status_code == 422
+
+
+def test_admins_export_a_session_and_import_it_elsewhere(
+    clients: dict[str, httpx.Client], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    session = clients["admin"].get("/api/logs").json()["live"]
+    assert clients["ada"].get(f"/api/logs/{session}/export").status_code == 403
+    bundle = clients["admin"].get(f"/api/logs/{session}/export", timeout=60)
+    assert bundle.status_code == 200, bundle.text
+    assert bundle.headers["content-type"] == "application/zip"
+    root = tmp_path_factory.mktemp("other")
+    other = Server(root / "data", root / "models").start()
+    try:
+        admin = other.login()
+        files = {"file": ("s.rxlog", bundle.content, "application/zip")}
+        done = admin.post("/api/logs/import", files=files)
+        assert done.status_code == 201, done.text
+        name = done.json()["name"]
+        assert name in {s["name"] for s in admin.get("/api/logs").json()["items"]}
+        mine = all_records(clients["admin"], session, end=20)
+        theirs = all_records(admin, name, end=20)
+        assert [r["seq"] for r in theirs] == [r["seq"] for r in mine]
+        verdict = admin.post(f"/api/logs/{name}/verify", timeout=120).json()
+        assert verdict["ok"] is True, verdict
+        junk = {"file": ("x.rxlog", b"not a zip", "application/zip")}
+        refused = admin.post("/api/logs/import", files=junk)
+        assert (refused.status_code, refused.json()["field"]) == (422, "file")
+    finally:
+        other.stop()
