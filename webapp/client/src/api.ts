@@ -39,6 +39,8 @@ export const finishedJobs = (cursor: string | null): HttpRequest => ({
 export const deleteArtifact = (sha256: string): HttpRequest => ({ category: 'artifact-delete', url: `/api/artifacts/${sha256}`, method: 'DELETE', tag: sha256 });
 export const artifactWorkflow = (sha256: string, tag: unknown): HttpRequest => ({ category: 'artifact-workflow', url: `/api/artifacts/${sha256}/workflow`, tag });
 
+export const users = (): HttpRequest => ({ category: 'users', url: '/api/users' });
+export const tokens = (): HttpRequest => ({ category: 'tokens', url: '/api/tokens' });
 export const createUser = (name: string, password: string, role: string): HttpRequest => ({ category: 'user-create', url: '/api/users', method: 'POST', body: { name, password, role } });
 export const createToken = (name: string, scopes: readonly string[]): HttpRequest => ({ category: 'token-create', url: '/api/tokens', method: 'POST', body: { name, scopes } });
 export const revokeToken = (id: string): HttpRequest => ({ category: 'token-revoke', url: `/api/tokens/${encodeURIComponent(id)}`, method: 'DELETE', tag: id });

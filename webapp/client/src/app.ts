@@ -12,6 +12,7 @@ import { ImageScreen } from './screens/image';
 import { Login } from './screens/login';
 import { Queue } from './screens/queue';
 import { Video } from './screens/video';
+import { DebuggerScreen } from './debugger';
 import { EditorHost } from './shell/editor-host';
 import { Live } from './shell/live';
 import { pageOf, type Page } from './shell/routes';
@@ -19,7 +20,7 @@ import { Session } from './shell/session';
 import { frame } from './shell/view';
 
 type Key = Exclude<keyof Sinks, 'DOM'>;
-const CHANNELS: readonly Key[] = ['state', 'HTTP', 'ws', 'history', 'storage', 'notify', 'random', 'mask', 'canvas', 'download'];
+const CHANNELS: readonly Key[] = ['state', 'HTTP', 'ws', 'history', 'storage', 'notify', 'random', 'mask', 'canvas', 'download', 'files'];
 
 export function App(sources: Sources): Sinks {
   const state$ = sources.state.stream;
@@ -30,6 +31,7 @@ export function App(sources: Sources): Sinks {
     editor: EditorHost(sources),
     gallery: Gallery(sources),
     queue: Queue(sources),
+    debugger: DebuggerScreen(sources),
     admin: Admin(sources),
   };
   const parts: Sinks[] = [Session(sources), Live(sources), ...Object.values(screens)];

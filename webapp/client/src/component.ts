@@ -3,6 +3,7 @@ import type { MainDOMSource, VNode } from '@cycle/dom';
 import type { Reducer, StateSource } from '@cycle/state';
 import type { MemoryStream, Stream } from 'xstream';
 import type { Download } from './drivers/download';
+import type { FileRead, FileSource } from './drivers/files';
 import type { HttpRequest, HttpSource } from './drivers/http';
 import type { MaskRequest, MaskResult } from './drivers/mask';
 import type { NotificationCommand, Permission } from './drivers/notifications';
@@ -22,6 +23,7 @@ export interface Sources {
   readonly notify: MemoryStream<Permission>;
   readonly random: RandomSource;
   readonly mask: Stream<MaskResult>;
+  readonly files: FileSource;
   readonly canvas?: unknown;
 }
 
@@ -37,6 +39,7 @@ export interface Sinks {
   readonly mask?: Stream<MaskRequest>;
   readonly canvas?: Stream<unknown>;
   readonly download?: Stream<Download>;
+  readonly files?: Stream<FileRead>;
 }
 
 export type Component = (sources: Sources) => Sinks;

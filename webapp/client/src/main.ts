@@ -3,6 +3,7 @@ import { run } from '@cycle/run';
 import { withState } from '@cycle/state';
 import { App } from './app';
 import { makeDownloadDriver } from './drivers/download';
+import { makeFilesDriver } from './drivers/files';
 import { makeHistoryDriver } from './drivers/history';
 import { makeHttpDriver } from './drivers/http';
 import { makeMaskDriver } from './drivers/mask';
@@ -23,6 +24,7 @@ const drivers: Record<string, unknown> = {
   random: makeRandomDriver(),
   mask: makeMaskDriver(),
   download: makeDownloadDriver(),
+  files: makeFilesDriver(),
 };
 if (editorModule?.makeCanvasDriver !== undefined) drivers['canvas'] = editorModule.makeCanvasDriver();
 

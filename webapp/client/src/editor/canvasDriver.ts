@@ -22,6 +22,8 @@ export interface CanvasDriverOptions {
 }
 
 export const CANVAS_SELECTOR = "canvas.rx-editor-canvas";
+/** The canvas element's read-only property holding the frame drawn last. */
+export const FRAME_PROPERTY = "rxFrame";
 
 // Keys whose browser default (scrolling, going back) must not fire while the canvas has focus.
 const SWALLOWED = new Set([" ", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Backspace", "Delete", "+", "-", "=", ".", "[", "]"]);
@@ -81,6 +83,10 @@ export function makeCanvasDriver(options: CanvasDriverOptions = {}): (sink: Stre
       detach();
       canvas = element;
       ctx = element.getContext("2d");
+      // Read-only: what this canvas shows (scene in world coordinates, viewport), for browser
+      // tests and benchmarks that must find a socket on screen. It grants nothing a page script
+      // could not already work out from the DOM.
+      Object.defineProperty(element, FRAME_PROPERTY, { configurable: true, get: () => frame });
       const down = (e: PointerEvent): void => {
         element.focus({ preventScroll: true });
         try {

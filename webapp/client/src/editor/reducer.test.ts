@@ -198,6 +198,15 @@ describe("pointer gestures", () => {
     expect(empty.palette.open).toBe(true);
   });
 
+  it("puts a node picked in a palette opened by a double-click where the double-click was", () => {
+    const opened = reduce(ready(), { type: "doubleClick", p: pointerAt(3000, 2000, NO_HIT) });
+    const at = opened.palette.at as readonly [number, number];
+    const added = reduce(opened, { type: "addNode", nodeType: "KSampler" });
+    const node = Object.values(graphOf(added).nodes)[0];
+    expect(node?.pos).toEqual(at);
+    expect(added.palette.open).toBe(false);
+  });
+
   it("navigates with the minimap", () => {
     const s = reduce(threeNodes(), { type: "pointerDown", p: pointerAt(700, 500, { kind: "minimap", world: [1000, 2000] }) });
     expect(s.viewport.x + s.screen[0] / 2 / s.viewport.zoom).toBeCloseTo(1000);
@@ -215,6 +224,7 @@ describe("importing files", () => {
     const opened = reduce(waiting, { type: "catalogLoaded", catalog: cat });
     expect(opened.pendingImport).toBeNull();
     expect(graphOf(opened).nodes["3"]?.values.steps).toBe(20); // widget values named by the catalog
+    expect(opened.message).toEqual({ kind: "info", text: "Opened txt2img.json (ComfyUI workflow): 7 nodes, 9 links." });
     expect(graphOf(reduce(opened, { type: "undo" })).order).toEqual([]);
   });
 

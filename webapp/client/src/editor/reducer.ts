@@ -32,7 +32,8 @@ export function reduce(state: EditorState, action: Action): EditorState {
     case "wheel":
       return P.wheel(state, action.sx, action.sy, action.dy);
     case "addNode":
-      return C.addNode(state, action.nodeType, action.at);
+      // A palette opened by a double-click on the canvas puts the node where it was asked for.
+      return C.addNode(state, action.nodeType, action.at ?? (state.palette.open ? (state.palette.at ?? undefined) : undefined));
     case "deleteSelection":
       return C.deleteNodes(state, state.selection, state.selectedGroups);
     case "deleteNode":
@@ -136,10 +137,15 @@ export function reduce(state: EditorState, action: Action): EditorState {
   }
 }
 
+const FORMAT_NAMES = { rxgen: "rxgen document", editor: "ComfyUI workflow", api: "ComfyUI API prompt" } as const;
+
 function importInto(state: EditorState, name: string, content: string | Uint8Array): EditorState {
   try {
     const imported = importFile(name, content, state.catalog);
-    return C.loadGraph(state, imported.graph, imported.warnings);
+    const loaded = C.loadGraph(state, imported.graph, imported.warnings);
+    // Said out loud (a live region) because the canvas change alone is invisible to a screen reader.
+    const counts = `${imported.graph.order.length} nodes, ${Object.keys(imported.graph.links).length} links`;
+    return loaded.message === null ? { ...loaded, message: { kind: "info", text: `Opened ${name} (${FORMAT_NAMES[imported.format]}): ${counts}.` } } : loaded;
   } catch (error) {
     return { ...state, message: { kind: "error", text: `Could not import ${name}: ${error instanceof Error ? error.message : String(error)}` } };
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyEvent, eventType, parseNodeErrors } from "./runstate";
-import { idleRun, type RunState } from "./state";
+import { applyEvent, EARLY_LIMIT, eventType, parseNodeErrors, runAccepted, runSubmitted, serverEvent } from "./runstate";
+import { idleRun, initialState, type RunState } from "./state";
 
 const job = (type: string, fields: Record<string, unknown> = {}): Record<string, unknown> => ({ $t: `components.workflow.protocol:${type}`, job_id: "j1", ...fields });
 
@@ -35,6 +35,32 @@ describe("run state from server events", () => {
 
   it("ignores events when no job of this editor runs", () => {
     expect(applyEvent(idleRun, job("NodeStarted", { node_id: "1" }))).toBe(idleRun);
+  });
+
+  it("keeps the events that beat the submission's answer and replays those of its job", () => {
+    // A fully cached job can finish before POST /api/jobs answers.
+    let state = runSubmitted(initialState());
+    const early = [
+      { ...job("JobStarted", { to_run: ["9"], cached: [] }), job_id: "other" },
+      job("JobStarted", { to_run: [], cached: ["1", "2", "3"] }),
+      job("NodeCached", { node_ids: ["1", "2", "3"] }),
+      job("JobFinished", { outputs: {} }),
+    ];
+    for (const e of early) state = serverEvent(state, e);
+    expect(state.run.status).toBe("submitting");
+    expect(state.run.early).toHaveLength(4);
+    const accepted = runAccepted(state, "j1");
+    expect(accepted.run).toMatchObject({ jobId: "j1", status: "finished", cached: ["1", "2", "3"], early: [] });
+    expect(accepted.message).toEqual({ kind: "info", text: "job j1 finished" });
+    // Without early events the run simply waits in the queue.
+    expect(runAccepted(runSubmitted(initialState()), "j2").run).toMatchObject({ jobId: "j2", status: "queued" });
+  });
+
+  it("bounds the events it keeps while submitting", () => {
+    let run: RunState = { ...idleRun, status: "submitting" };
+    for (let i = 0; i < EARLY_LIMIT + 10; i += 1) run = applyEvent(run, { ...job("NodeStarted", { node_id: String(i) }), job_id: `x${i}` });
+    expect(run.early).toHaveLength(EARLY_LIMIT);
+    expect(run.early[0]?.job_id).toBe("x10");
   });
 });
 

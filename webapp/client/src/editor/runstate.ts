@@ -18,8 +18,15 @@ const addUnique = (list: readonly string[], ids: readonly string[]): readonly st
   return fresh.length === 0 ? list : [...list, ...fresh];
 };
 
-/** Fold one server event into the run state; events of other jobs leave it as it is. */
+/** At most this many events wait for a submission's answer (other users' jobs count too). */
+export const EARLY_LIMIT = 500;
+
+/** Fold one server event into the run state; events of other jobs leave it as it is. While the
+ * run is being submitted (no job id yet), job events are kept to be replayed by runAccepted. */
 export function applyEvent(run: RunState, event: Readonly<Record<string, unknown>>): RunState {
+  if (run.status === "submitting" && run.jobId === null) {
+    return typeof event.job_id === "string" ? { ...run, early: [...run.early, event].slice(-EARLY_LIMIT) } : run;
+  }
   if (run.jobId === null || event.job_id !== run.jobId) return run;
   const nodeId = typeof event.node_id === "string" ? event.node_id : null;
   switch (eventType(event)) {
@@ -85,7 +92,8 @@ export function runSubmitted(state: EditorState): EditorState {
 }
 
 export function runAccepted(state: EditorState, jobId: string): EditorState {
-  return { ...state, run: { ...idleRun, jobId, status: "queued" }, message: { kind: "info", text: `queued as job ${jobId}` } };
+  const queued: EditorState = { ...state, run: { ...idleRun, jobId, status: "queued" }, message: { kind: "info", text: `queued as job ${jobId}` } };
+  return state.run.early.reduce(serverEvent, queued);
 }
 
 export function runRejected(state: EditorState, text: string, nodeErrors: NodeErrors): EditorState {

@@ -50,6 +50,9 @@ export interface RunState {
   readonly progress: Readonly<Record<string, readonly [number, number]>>;
   readonly done: number;
   readonly total: number;
+  /** Events heard while the job was being submitted: a short job can send all of its events
+   * before the answer to POST /api/jobs names it. Replayed once the id is known. */
+  readonly early: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** Server validation errors, by node id: messages about the node and about each input. */
@@ -93,7 +96,7 @@ export interface EditorState {
   readonly focusRequest: FocusRequest | null;
 }
 
-export const idleRun: RunState = { jobId: null, status: "idle", ran: [], cached: [], failed: {}, current: null, progress: {}, done: 0, total: 0 };
+export const idleRun: RunState = { jobId: null, status: "idle", ran: [], cached: [], failed: {}, current: null, progress: {}, done: 0, total: 0, early: [] };
 
 export function initialState(graph: Graph = emptyGraph): EditorState {
   return {

@@ -1,4 +1,6 @@
 // Gallery data and the virtual window: pure functions, unit-tested.
+import * as api from '../api';
+import type { HttpRequest } from '../drivers/http';
 import { outputImages, viewUrl } from './jobs';
 import type { Artifact, Job } from './types';
 
@@ -76,4 +78,10 @@ export function reseeded(prompt: Readonly<Record<string, unknown>>, seed: number
     out[id] = 'seed' in inputs && typeof inputs['seed'] === 'number' ? { ...n, inputs: { ...inputs, seed } } : n;
   }
   return out;
+}
+
+/** The request for the workflow that made an item: its artifact's origin, or its job. */
+export function workflowRequest(item: Artifact): HttpRequest | null {
+  if (item.sha256 !== null) return api.artifactWorkflow(item.sha256, item.key);
+  return item.job_id === null ? null : { category: 'artifact-workflow', url: `/api/jobs/${encodeURIComponent(item.job_id)}`, tag: item.key };
 }

@@ -68,7 +68,7 @@ export function initialState(path: string): AppState {
     image: initialImage,
     video: initialVideo,
     gallery: { items: [], cursor: null, loading: false, exhausted: false, source: 'artifacts', filter: '', kind: 'output', scrollTop: 0, viewport: 600, columns: 4, open: null, error: null },
-    admin: { users: [], newUser: { name: '', password: '', role: 'user' }, tokenName: '', tokenScopes: ['read', 'write'], issuedToken: null, tokens: [], message: null, error: null },
+    admin: { users: [], newUser: { name: '', password: '', role: 'user' }, tokenName: '', tokenScopes: ['read', 'write'], issuedToken: null, tokens: [], loading: false, message: null, error: null },
   };
 }
 

@@ -167,13 +167,30 @@ export interface GalleryState {
   readonly error: string | null;
 }
 
+export interface UserEntry extends User {
+  readonly disabled: boolean;
+  readonly created_at: string;
+}
+
+export interface TokenEntry {
+  readonly id: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  /** Absent for a token issued in this page before the list was reloaded. */
+  readonly user_id?: number;
+  readonly created_at?: string;
+  readonly last_used_at?: string | null;
+}
+
 export interface AdminState {
-  readonly users: readonly User[];
+  readonly users: readonly UserEntry[];
   readonly newUser: { readonly name: string; readonly password: string; readonly role: string };
   readonly tokenName: string;
   readonly tokenScopes: readonly string[];
   readonly issuedToken: string | null;
-  readonly tokens: readonly { readonly id: string; readonly name: string; readonly scopes: readonly string[] }[];
+  readonly tokens: readonly TokenEntry[];
+  /** Whether the lists are being (re)loaded. */
+  readonly loading: boolean;
   readonly message: string | null;
   readonly error: string | null;
 }

@@ -1,14 +1,45 @@
-// Admin: create users; issue and revoke API tokens (a token is shown once, when issued).
-import { h } from '@cycle/dom';
+// Admin: list and create users; list, issue and revoke API tokens (a token's secret is shown
+// once, when issued; the lists never carry secrets).
+import { h, type VNode } from '@cycle/dom';
 import xs from 'xstream';
+import dropRepeats from 'xstream/extra/dropRepeats';
 import sampleCombine from 'xstream/extra/sampleCombine';
 import * as api from '../api';
 import { update, type Sinks, type Sources } from '../component';
+import { ownerName, parseTokens, parseUsers, shortTime } from '../model/admin';
 import type { AdminState, AppState } from '../model/types';
 import { field, select } from '../ui';
 
 const setAdmin = (change: (a: AdminState) => AdminState) => update((s) => ({ ...s, admin: change(s.admin) }));
 const value = (e: Event): string => (e.target as HTMLInputElement).value;
+
+function table(caption: string, head: readonly string[], rows: VNode[], empty: string): VNode {
+  return h('div.card', [
+    h('h2', caption),
+    rows.length === 0
+      ? h('p', empty)
+      : h('table.admin-table', [h('thead', [h('tr', head.map((c) => h('th', { attrs: { scope: 'col' } }, c)))]), h('tbody', rows)]),
+  ]);
+}
+
+function usersTable(a: AdminState): VNode {
+  const rows = a.users.map((u) => h('tr', { key: u.id }, [h('th', { attrs: { scope: 'row' } }, u.name), h('td', u.role), h('td', u.disabled ? 'disabled' : 'active'), h('td', shortTime(u.created_at))]));
+  return table(`Users (${a.users.length})`, ['Name', 'Role', 'Status', 'Created'], rows, a.loading ? 'Loading…' : 'No users listed.');
+}
+
+function tokensTable(a: AdminState): VNode {
+  const rows = a.tokens.map((t) =>
+    h('tr', { key: t.id }, [
+      h('th', { attrs: { scope: 'row' } }, t.name),
+      h('td', ownerName(a.users, t.user_id)),
+      h('td', t.scopes.join(', ')),
+      h('td', shortTime(t.created_at)),
+      h('td', t.last_used_at === null || t.last_used_at === undefined ? 'never' : shortTime(t.last_used_at)),
+      h('td', [h('button.revoke', { attrs: { type: 'button', 'data-token': t.id, 'aria-label': `Revoke token ${t.name}` } }, 'Revoke')]),
+    ]),
+  );
+  return table(`API tokens (${a.tokens.length})`, ['Name', 'Owner', 'Scopes', 'Created', 'Last used', 'Action'], rows, a.loading ? 'Loading…' : 'No API tokens.');
+}
 
 export function adminView(state: AppState) {
   const a = state.admin;
@@ -31,11 +62,11 @@ export function adminView(state: AppState) {
         ]),
         h('button.primary', { attrs: { type: 'submit' } }, 'Issue token'),
         a.issuedToken === null ? null : h('p.token', ['Copy it now, it is not shown again: ', h('code', a.issuedToken)]),
-        a.tokens.length === 0 ? null : h('ul.tokens', a.tokens.map((t) => h('li', [`${t.name} (${t.scopes.join(', ')}) `, h('button.revoke', { attrs: { type: 'button', 'data-token': t.id, 'aria-label': `Revoke token ${t.name}` } }, 'Revoke')]))),
       ]),
     ]),
     h('div', { attrs: { role: 'status', 'aria-live': 'polite' } }, [a.message === null ? '' : a.message]),
     a.error === null ? null : h('p.error', { attrs: { role: 'alert' } }, a.error),
+    h('div.workspace-grid.admin-lists', [usersTable(a), tokensTable(a)]),
   ]);
 }
 
@@ -48,14 +79,23 @@ export function Admin(sources: Sources): Sinks {
   const created$ = sources.HTTP.select('user-create');
   const issued$ = sources.HTTP.select('token-create');
   const revoked$ = sources.HTTP.select('token-revoke');
+  const onAdmin$ = state$.map((s) => s.path.startsWith('/app/admin') && s.user?.role === 'admin').compose(dropRepeats()).filter(Boolean);
+  // The lists are read again after every change, so they show what the server now holds.
+  const reload$ = xs.merge(onAdmin$, created$.filter((r) => r.ok), issued$.filter((r) => r.ok), revoked$.filter((r) => r.ok));
+  const users$ = sources.HTTP.select('users');
+  const tokens$ = sources.HTTP.select('tokens');
 
   const http$ = xs.merge(
     userSubmit$.compose(sampleCombine(state$)).map(([, s]) => api.createUser(s.admin.newUser.name, s.admin.newUser.password, s.admin.newUser.role)),
     tokenSubmit$.compose(sampleCombine(state$)).map(([, s]) => api.createToken(s.admin.tokenName || 'browser', s.admin.tokenScopes)),
     revoke$.map(api.revokeToken),
+    reload$.map(() => xs.of(api.users(), api.tokens())).flatten(),
   );
   const fail = (r: { error: string | null }) => setAdmin((a) => ({ ...a, error: r.error, message: null }));
   const reducer$ = xs.merge(
+    onAdmin$.mapTo(setAdmin((a) => ({ ...a, loading: true }))),
+    users$.map((r) => (r.ok ? setAdmin((a) => ({ ...a, loading: false, users: parseUsers(r.body) })) : fail(r))),
+    tokens$.map((r) => (r.ok ? setAdmin((a) => ({ ...a, loading: false, tokens: parseTokens(r.body) })) : fail(r))),
     dom.select('#user-name').events('input').map((e) => setAdmin((a) => ({ ...a, newUser: { ...a.newUser, name: value(e) } }))),
     dom.select('#user-password').events('input').map((e) => setAdmin((a) => ({ ...a, newUser: { ...a.newUser, password: value(e) } }))),
     dom.select('#user-role').events('change').map((e) => setAdmin((a) => ({ ...a, newUser: { ...a.newUser, role: value(e) } }))),

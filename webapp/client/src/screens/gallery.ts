@@ -6,8 +6,9 @@ import dropRepeats from 'xstream/extra/dropRepeats';
 import sampleCombine from 'xstream/extra/sampleCombine';
 import * as api from '../api';
 import type { HistoryCommand } from '../drivers/history';
+import type { HttpRequest } from '../drivers/http';
 import { update, type Sinks, type Sources } from '../component';
-import { appendPage, CELL, columnsFor, fromArtifacts, fromJobs, matches, reseeded, visibleWindow } from '../model/gallery';
+import { appendPage, CELL, columnsFor, fromArtifacts, fromJobs, matches, reseeded, visibleWindow, workflowRequest } from '../model/gallery';
 import { isJob } from '../model/jobs';
 import type { AppState, Artifact, GalleryState } from '../model/types';
 import type { Prompt } from '../model/workflows';
@@ -24,6 +25,9 @@ function cell(item: Artifact, index: number): VNode {
   ]);
 }
 
+/** Whether an item has a workflow to open: an output (uploads were made by no job). */
+const madeByJob = (state: AppState, item: Artifact): boolean => item.job_id !== null || (item.sha256 !== null && state.gallery.kind === 'output');
+
 function viewer(state: AppState, item: Artifact): VNode {
   const job = item.job_id === null ? undefined : state.jobs[item.job_id];
   return h('div.viewer', { attrs: { role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'viewer-title' } }, [
@@ -34,7 +38,7 @@ function viewer(state: AppState, item: Artifact): VNode {
       h('div.actions', [
         h('a.button', { attrs: { href: item.url, download: '' } }, 'Download'),
         job?.prompt !== null && job?.prompt !== undefined ? h('button.rerun-seed', { attrs: { type: 'button', 'data-job': job.id } }, 'Re-run with a new seed') : null,
-        item.job_id !== null ? h('button.open-workflow', { attrs: { type: 'button', 'data-job': item.job_id } }, 'Open the workflow') : null,
+        madeByJob(state, item) ? h('button.open-workflow', { attrs: { type: 'button', 'data-key': item.key } }, 'Open the workflow in the editor') : null,
         item.sha256 !== null ? h('button.delete-item', { attrs: { type: 'button', 'data-key': item.key } }, 'Delete') : null,
         h('button.close-viewer', { attrs: { type: 'button' }, hook: { insert: (v: VNode) => (v.elm as HTMLElement).focus() } }, 'Close'),
       ].filter((v): v is VNode => v !== null)),
@@ -104,7 +108,13 @@ export function Gallery(sources: Sources): Sinks {
     .map(([key, s]) => s.gallery.items.find((i) => i.key === key)?.job_id ?? null)
     .filter((id): id is string => id !== null)
     .map(api.job);
-  const workflow$ = dom.select('button.open-workflow').events('click').map(jobOf).mapTo<HistoryCommand>({ type: 'push', path: '/app/editor' });
+  const workflowAsk$ = dom.select('button.open-workflow').events('click').map(openKey).compose(sampleCombine(state$))
+    .map(([key, s]) => {
+      const item = s.gallery.items.find((i) => i.key === key);
+      return item === undefined ? null : workflowRequest(item);
+    })
+    .filter((r): r is HttpRequest => r !== null);
+  const workflow$ = workflowAsk$.mapTo<HistoryCommand>({ type: 'push', path: '/app/editor' });
 
   const reducer$ = xs.merge(
     reload$.mapTo(setGallery((g) => ({ ...g, loading: true, error: null }))),
@@ -136,7 +146,7 @@ export function Gallery(sources: Sources): Sinks {
   );
   return {
     DOM: state$.map(galleryView),
-    HTTP: xs.merge(first$, more$, fallback$, delete$.map(api.deleteArtifact), rerun$, retry$, openJob$),
+    HTTP: xs.merge(first$, more$, fallback$, delete$.map(api.deleteArtifact), rerun$, retry$, openJob$, workflowAsk$),
     state: reducer$,
     random: rerunClick$.mapTo('gallery-seed'),
     history: workflow$,

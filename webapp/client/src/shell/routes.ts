@@ -1,5 +1,5 @@
 // Client routes live under /app/ (the server's other paths are its API and ComfyUI's routes).
-export const PAGES = ['image', 'video', 'editor', 'gallery', 'queue', 'admin', 'login'] as const;
+export const PAGES = ['image', 'video', 'editor', 'gallery', 'queue', 'debugger', 'admin', 'login'] as const;
 export type Page = (typeof PAGES)[number];
 
 export const TITLES: Readonly<Record<Page, string>> = {
@@ -8,6 +8,7 @@ export const TITLES: Readonly<Record<Page, string>> = {
   editor: 'Editor',
   gallery: 'Gallery',
   queue: 'Queue',
+  debugger: 'Debugger',
   admin: 'Admin',
   login: 'Log in',
 };

@@ -4,7 +4,7 @@ import { h, type VNode } from '@cycle/dom';
 import type { AppState } from '../model/types';
 import { pageOf, pathOf, TITLES, type Page } from './routes';
 
-const NAV: readonly Page[] = ['image', 'video', 'editor', 'gallery', 'queue', 'admin'];
+const NAV: readonly Page[] = ['image', 'video', 'editor', 'gallery', 'queue', 'debugger', 'admin'];
 
 const CONNECTION: Readonly<Record<AppState['connection'], string>> = { open: 'live', connecting: 'connecting…', closed: 'offline' };
 
