@@ -1,7 +1,8 @@
 """A real server session with a tiny model, then the log tools on it, as separate processes:
-`rxgen reproduce` gives the same image bytes, notices a changed model instead of reporting a
-false mismatch; `rxgen log export` + `import` into another data dir gives the same `show` output
-and verifies; filters by job and user work on the server's own events."""
+three ComfyUI prompts and one interrupted, the recording verifies; `rxgen reproduce` gives the
+same image bytes, notices a changed model instead of reporting a false mismatch; `rxgen log
+export` + `import` into another data dir gives the same `show` output and verifies; filters by
+job and user work on the server's own events."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.webapp.server_process import ADMIN_PASSWORD, Server
@@ -55,6 +58,7 @@ class Session:
     tiny_job: str
     light_job: str
     bob_job: str
+    cancelled_job: str
     token: str
 
 
@@ -84,12 +88,28 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             assert answer.status_code == 200, answer.text
             jobs.append(answer.json()["prompt_id"])
             wait_history(who, jobs[-1], timeout=120)
+        cancelled = cancel_a_running_job(client)
         token = client.headers["Authorization"].removeprefix("Bearer ")
     finally:
         server.stop()
     (log,) = (root / "data" / "logs").iterdir()
     tiny_job, light_job, bob_job = jobs
-    yield Session(root / "data", models, log, tiny_job, light_job, bob_job, token)
+    yield Session(root / "data", models, log, tiny_job, light_job, bob_job, cancelled, token)
+
+
+def cancel_a_running_job(client: httpx.Client) -> str:
+    """A long job, interrupted while it runs (ComfyUI's POST /interrupt)."""
+    job: str = client.post("/prompt", json={"prompt": light_prompt("c", 4000)}).json()["prompt_id"]
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/jobs/{job}").json()["status"] != "running":
+        assert time.monotonic() < deadline, "the long job never started"
+        time.sleep(0.05)
+    assert client.post("/interrupt").status_code == 200
+    while (status := client.get(f"/api/jobs/{job}").json()["status"]) == "running":
+        assert time.monotonic() < deadline, "the interrupted job kept running"
+        time.sleep(0.05)
+    assert status == "cancelled", status
+    return job
 
 
 def reproduce(session: Session, job: str) -> subprocess.CompletedProcess[str]:
@@ -122,6 +142,17 @@ def test_a_changed_model_is_reported_not_a_false_mismatch(session: Session) -> N
     assert "DIFFERS" not in result.stdout
     unknown = reproduce(session, "no-such-job")
     assert unknown.returncode == 2 and "no-such-job" in unknown.stderr
+
+
+def test_the_comfyui_session_with_a_cancel_verifies(session: Session) -> None:
+    verified = rxgen("log", "verify", str(session.log))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    shown = rxgen("log", "show", str(session.log), "--job", session.cancelled_job, "--json")
+    sinks = [json.loads(line) for line in shown.stdout.splitlines()]
+    told = {
+        row["value"]["$t"] for row in sinks if row["kind"] == "sink" and row["name"] == "events"
+    }
+    assert "components.workflow.protocol:JobCancelled" in told, told
 
 
 def test_export_then_import_shows_the_same_and_verifies(session: Session, tmp_path: Path) -> None:
