@@ -51,7 +51,9 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return models
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: sync Playwright keeps an event loop running in the main thread
+# while it is open, and the suites collected after this package call asyncio.run().
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path) -> Iterator[Server]:
     index = ROOT / "webapp" / "static" / "index.html"
     if not index.is_file():
@@ -64,13 +66,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path) -> Itera
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
