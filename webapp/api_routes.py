@@ -23,6 +23,7 @@ from drivers.store.records import JobRecord
 from webapp import schemas
 from webapp.auth import Identity
 from webapp.bodies import read_body, read_query
+from webapp.file_access import visible_choices
 from webapp.openapi import Operation
 from webapp.problems import problem
 from webapp.security import generate_api_token, hash_api_token, hash_password
@@ -258,12 +259,14 @@ async def list_tokens(request: Request) -> Response:
 
 async def node_catalog(request: Request) -> Response:
     services = request.app.state.services
-    info = services.catalog.to_object_info(services.dynamic_choices())
+    choices = await visible_choices(services, request.state.identity)
+    info = services.catalog.to_object_info(choices)
     return JSONResponse({"nodes": info, "types": type_styles(info)})
 
 
 async def model_lists(request: Request) -> Response:
-    return JSONResponse(request.app.state.services.dynamic_choices())
+    services = request.app.state.services
+    return JSONResponse(await visible_choices(services, request.state.identity))
 
 
 def operations() -> list[Operation]:

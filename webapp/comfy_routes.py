@@ -27,7 +27,7 @@ from drivers.store.paths import UnsafePath, safe_join
 from drivers.store.records import JobRecord
 from webapp import comfy_schemas
 from webapp.auth import Identity
-from webapp.file_access import grant, may_read
+from webapp.file_access import grant, may_read, visible_choices
 from webapp.openapi import Body, Operation
 from webapp.problems import problem
 from webapp.schemas import Problem
@@ -142,7 +142,7 @@ async def get_view(request: Request) -> Response:
 
 async def get_object_info(request: Request) -> Response:
     services = request.app.state.services
-    info = services.catalog.to_object_info(services.dynamic_choices())
+    info = services.catalog.to_object_info(await visible_choices(services, request.state.identity))
     name = request.path_params.get("node_class")
     if name is not None:
         return JSONResponse({name: info[name]} if name in info else {})

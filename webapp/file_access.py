@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drivers.store.file_owners import file_owners, record_files
+from drivers.store.file_owners import file_owners, owned_paths, record_files
 from drivers.store.job_outputs import file_key
 from webapp.auth import Identity
 
@@ -37,3 +37,21 @@ async def grant(services: Any, identity: Identity, kind: str, subfolder: str, na
     services.file_owners.setdefault(key, set()).add(str(identity.user_id))
     async with services.database.transaction() as session:
         await record_files(session, identity.user_id, [key])
+
+
+_INPUT_LISTS = ("input_images", "input_videos")
+
+
+async def visible_choices(services: Any, identity: Identity) -> dict[str, list[str]]:
+    """The combo lists (models, input files) as ``identity`` may see them: other users'
+    uploads are left out, so their names do not leak through the node catalog."""
+    choices: dict[str, list[str]] = services.dynamic_choices()
+    if identity.is_admin:
+        return choices
+    async with services.database.transaction() as session:
+        owners = await owned_paths(session, "input")
+    user = identity.user_id
+    for key in _INPUT_LISTS:
+        names = choices.get(key, [])
+        choices[key] = [n for n in names if user in owners.get(file_key("", n), {user})]
+    return choices

@@ -46,3 +46,12 @@ async def file_owners(session: AsyncSession, kind: str, path: str) -> set[int]:
     """The users who may read ``path`` (empty: nobody recorded it)."""
     statement = select(FileOwner.user_id).where(FileOwner.kind == kind, FileOwner.path == path)
     return {int(user) for user in (await session.execute(statement)).scalars()}
+
+
+async def owned_paths(session: AsyncSession, kind: str) -> dict[str, set[int]]:
+    """Every recorded ``kind`` file and its readers (one query, for listings)."""
+    statement = select(FileOwner.path, FileOwner.user_id).where(FileOwner.kind == kind)
+    owners: dict[str, set[int]] = {}
+    for path, user in await session.execute(statement):
+        owners.setdefault(str(path), set()).add(int(user))
+    return owners

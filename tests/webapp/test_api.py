@@ -294,3 +294,16 @@ def test_api_ws_tells_a_user_of_their_workflow_changes_only(
         assert gone[0]["event"]["revision"] == 0  # deleted
         with pytest.raises(TimeoutError):
             eve_ws.recv(timeout=1)
+
+
+def test_the_catalog_lists_only_the_callers_own_uploads(
+    ada: httpx.Client, eve: httpx.Client
+) -> None:
+    png = io.BytesIO()
+    Image.new("RGB", (3, 3), "green").save(png, "PNG")
+    up = ada.post("/api/uploads", files={"file": ("g.png", png.getvalue(), "image/png")}).json()
+    name = f"{up['subfolder']}/{up['name']}"
+    assert name in ada.get("/api/models").json()["input_images"]
+    assert name not in eve.get("/api/models").json()["input_images"]
+    load = eve.get("/object_info/LoadImage").json()["LoadImage"]["input"]["required"]["image"]
+    assert name not in load[0]
