@@ -99,8 +99,10 @@ class LogWriter:
             fsync=fsync,
             on_roll=self._on_roll,
         )
+        # Bound once: event() and sink() run for every message.
         self._append = self._segments.append
         self._pack = self._packer.pack
+        self._encoder = message.encoder_lookup(redact=True)
 
     # -- Recorder ----------------------------------------------------------------------------
     def begin(self, main_ref: str | None, sources: Mapping[str, type]) -> None:
@@ -117,10 +119,12 @@ class LogWriter:
         self._append(Kind.HEADER, 0, self._header)
 
     def event(self, seq: int, driver: str, event: Any) -> None:
-        self._append(_EVENT, seq, self._pack((driver, event)))
+        encode = self._encoder(type(event))
+        self._append(_EVENT, seq, self._pack((driver, event if encode is None else encode(event))))
 
     def sink(self, cause: int, driver: str, value: Any) -> None:
-        self._append(_SINK, cause, self._pack((driver, value)))
+        encode = self._encoder(type(value))
+        self._append(_SINK, cause, self._pack((driver, value if encode is None else encode(value))))
 
     def state(self, cause: int, reducer: str, state: Any) -> None:
         if self._changes:

@@ -153,7 +153,8 @@ class Runtime:
 
     # -- events in -----------------------------------------------------------------------
     def _ingest_handler(self, name: str, recorded: Subject[Any]) -> Callable[[Any], None]:
-        recorder = self._recorder
+        # Bound once: this runs for every source event.
+        record = self._recorder.event if self._recorder is not None else None
 
         def ingest(event: Any) -> None:
             if self._disposed:
@@ -169,9 +170,11 @@ class Runtime:
                 return
             self._seq += 1
             seq = self._seq
-            if recorder is not None:
-                recorder.event(seq, name, event)
-                self._schedule_flush()
+            if record is not None:
+                record(seq, name, event)
+                # The flush that hands the record to the OS; one is usually already pending.
+                if self._flush_handle is None:
+                    self._schedule_flush()
             outer = self._cause
             self._cause = seq
             try:
@@ -202,11 +205,13 @@ class Runtime:
 
             return on_state
 
+        record = recorder.sink if recorder is not None else None
+
         def on_next(value: Any) -> None:
             if self._disposed:
                 return
-            if recorder is not None:
-                recorder.sink(self._cause, name, value)
+            if record is not None:
+                record(self._cause, name, value)
             self._pending.append((name, value))
             self._schedule_flush()
 
