@@ -54,6 +54,7 @@ log = logging.getLogger("rxgen.server")
 
 _OVER = (JobFinished, JobFailed, JobCancelled, JobRejected)
 Lookup = Callable[[str], dict[str, Any] | None]
+FILE_OWNERS_IN_MEMORY = 50_000
 _VIDEO_ONLY = frozenset({".mp4", ".webm", ".mov", ".mkv", ".avi"})  # a GIF is in both lists
 
 
@@ -223,8 +224,11 @@ def _persist_outcome(services: Services, item: Numbered) -> None:
         # /view on "executed" is let in.
         user = services.job_owners.get(item.event.job_id)
         if user is not None:
+            known = services.file_owners
             for kind, subfolder, name in named_files(item.event.ui):
-                services.file_owners.setdefault((kind, file_key(subfolder, name)), set()).add(user)
+                known.setdefault((kind, file_key(subfolder, name)), set()).add(user)
+            while len(known) > FILE_OWNERS_IN_MEMORY:  # the oldest are in the database by now
+                del known[next(iter(known))]
         services.job_store.record(item.event)
     if isinstance(item.event, _OVER):
         services.job_store.record(item.event)
