@@ -8,6 +8,7 @@ holders see a file (others get 404 even though it exists on disk); images get We
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -154,18 +155,21 @@ async def upload(request: Request) -> Response:
         ingested = await asyncio.to_thread(store.ingest_upload, data, part.filename or "")
     except RejectedUpload as error:
         return problem(415, "not an image", str(error), field="file")
+    stored = store.stat(ingested.sha256, ingested.ext)
+    if stored is None:  # just written; gone only if someone deleted it under us
+        return problem(409, "upload vanished", "the stored file disappeared; upload it again")
     name = f"{ingested.sha256[:16]}.{ingested.ext}"
     target = safe_join(services.config.input_dir, "uploads", name)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(target.write_bytes, store.read_bytes(ingested.sha256, ingested.ext))
+        await asyncio.to_thread(shutil.copyfile, stored.path, target)
     async with services.database.transaction() as session:
         await artifacts_db.record_blob(
             session,
             ingested.sha256,
             ext=ingested.ext,
-            size=store.stat(ingested.sha256, ingested.ext).size,  # type: ignore[union-attr]
-            media_type=f"image/{'jpeg' if ingested.ext == 'jpg' else ingested.ext}",
+            size=stored.size,
+            media_type=stored.media_type,
             width=ingested.width,
             height=ingested.height,
         )
