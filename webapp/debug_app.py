@@ -64,6 +64,7 @@ class DebugServices:
 
     logs: OpenLogs
     log_dir: Path
+    read_only: bool = True  # told to the client: no export or import here
 
 
 class DebugGuard:

@@ -81,7 +81,8 @@ async def sessions(request: Request) -> Response:
         }
         for s in found
     ]
-    return JSONResponse({"items": items, "live": live})
+    read_only = bool(getattr(request.app.state.services, "read_only", False))
+    return JSONResponse({"items": items, "live": live, "read_only": read_only})
 
 
 async def records(request: Request) -> Response:

@@ -284,6 +284,9 @@ class LogSession(BaseModel):
 class LogSessions(BaseModel):
     items: list[LogSession]
     live: str | None = Field(description="the session this server is recording now")
+    read_only: bool = Field(
+        default=False, description="`rxgen debug`: sessions can be read, not exported or imported"
+    )
 
 
 class LogRecordQuery(BaseModel):

@@ -94,6 +94,7 @@ def test_it_serves_the_one_log_and_says_where(debugger: Debugger, log: Path) -> 
     with httpx.Client(base_url=debugger.url) as client:
         listing = client.get("/api/logs").json()
         assert [s["name"] for s in listing["items"]] == [log.name]
+        assert listing["read_only"] is True  # the client offers no export or import here
         name = log.name
         page = client.get(f"/api/logs/{name}/records", params={"kind": "event", "limit": 5})
         assert [r["seq"] for r in page.json()["items"]] == [1, 2, 3, 4, 5]

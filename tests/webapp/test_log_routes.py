@@ -66,6 +66,7 @@ def test_users_read_their_own_jobs_in_the_log_and_admins_read_all(
     eve_job = finished(clients["eve"], "eve")
     listing = clients["ada"].get("/api/logs").json()
     session = listing["live"]
+    assert listing["read_only"] is False
     assert session and any(s["name"] == session and s["events"] > 0 for s in listing["items"])
 
     ada_sees = all_records(clients["ada"], session)

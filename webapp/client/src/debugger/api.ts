@@ -99,7 +99,7 @@ const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const strs = (v: unknown): string[] => arr(v).filter((x): x is string => typeof x === 'string');
 
-export function parseSessions(body: unknown): { items: SessionInfo[]; live: string | null } {
+export function parseSessions(body: unknown): { items: SessionInfo[]; live: string | null; readOnly: boolean } {
   const b = obj(body);
   const items = arr(b['items']).map((raw): SessionInfo => {
     const s = obj(raw);
@@ -115,7 +115,7 @@ export function parseSessions(body: unknown): { items: SessionInfo[]; live: stri
       error: strOrNull(s['error']),
     };
   });
-  return { items: items.filter((s) => s.name !== ''), live: strOrNull(b['live']) };
+  return { items: items.filter((s) => s.name !== ''), live: strOrNull(b['live']), readOnly: b['read_only'] === true };
 }
 
 export function parseRecord(raw: unknown): LogRecord {

@@ -35,6 +35,7 @@ export function initialDebugger(): DebuggerState {
     verifyError: null,
     whatIf: initialWhatIf,
     importNote: null,
+    readOnly: false,
   };
 }
 

@@ -156,3 +156,11 @@ describe('importing a session bundle', () => {
     expect(after.importNote).toBe('Import failed: not an importable bundle');
   });
 });
+
+describe('a read-only debugger (rxgen debug)', () => {
+  it('remembers that sessions cannot be exported or imported there', () => {
+    const s = run(initialDebugger(), { type: 'active', active: true, admin: true }, { type: 'sessions', items: [session('one', false, 10)], live: null, readOnly: true });
+    expect(s.readOnly).toBe(true);
+    expect(run(s, { type: 'sessions', items: [session('one', false, 10)], live: null }).readOnly).toBe(false);
+  });
+});

@@ -8,7 +8,7 @@ import { reduceInspector, type InspectorAction } from './inspect';
 
 export type Action =
   | { readonly type: 'active'; readonly active: boolean; readonly admin: boolean }
-  | { readonly type: 'sessions'; readonly items: readonly SessionInfo[]; readonly live: string | null }
+  | { readonly type: 'sessions'; readonly items: readonly SessionInfo[]; readonly live: string | null; readonly readOnly?: boolean }
   | { readonly type: 'sessions-failed'; readonly error: string }
   | { readonly type: 'refresh' }
   | { readonly type: 'imported'; readonly name: string | null; readonly error: string | null }
@@ -67,7 +67,7 @@ function reduceTimeline(s: DebuggerState, action: Action): DebuggerState {
       return { ...s, active: action.active, admin: action.admin, visits: action.active && !s.active ? s.visits + 1 : s.visits };
     case 'sessions': {
       const chosen = action.items.some((x) => x.name === s.session) ? s.session : (action.live ?? action.items[0]?.name ?? null);
-      const next = { ...s, sessions: action.items, live: action.live, sessionsError: null };
+      const next = { ...s, sessions: action.items, live: action.live, readOnly: action.readOnly === true, sessionsError: null };
       return chosen === null || chosen === s.session ? next : pick({ ...next, session: null }, chosen);
     }
     case 'refresh':

@@ -165,4 +165,5 @@ export interface DebuggerState {
   readonly verifyError: string | null;
   readonly whatIf: WhatIfState;
   readonly importNote: string | null; // the last import's outcome
+  readonly readOnly: boolean; // `rxgen debug`: no export or import
 }

@@ -43,8 +43,8 @@ function head(s: DebuggerState): VNode {
     h('button.dbg-refresh', { attrs: { type: 'button' } }, 'Reload sessions'),
     h('button.dbg-follow', { attrs: { type: 'button', 'aria-pressed': s.following ? 'true' : 'false', disabled: !live, title: live ? 'Keep the newest records in view as the server records them' : 'Only the live session can be followed' } }, s.following ? 'Pause live' : 'Follow live'),
     s.admin ? h('button.dbg-verify', { attrs: { type: 'button', disabled: s.verifying || s.session === null } }, s.verifying ? 'Verifying…' : 'Verify replay') : null,
-    s.admin && s.session !== null ? h('a.dbg-export.button', { attrs: { href: exportUrl(s.session), download: `${s.session}.rxlog` } }, 'Export session') : null,
-    s.admin
+    s.admin && !s.readOnly && s.session !== null ? h('a.dbg-export.button', { attrs: { href: exportUrl(s.session), download: `${s.session}.rxlog` } }, 'Export session') : null,
+    s.admin && !s.readOnly
       ? h('label.dbg-import-label.button', [
           'Import session',
           h('input.dbg-import.visually-hidden', { attrs: { type: 'file', accept: '.rxlog,.zip,application/zip' } }),
