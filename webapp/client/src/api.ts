@@ -6,7 +6,6 @@ export const me = (): HttpRequest => ({ category: 'me', url: '/api/auth/me' });
 export const login = (name: string, password: string): HttpRequest => ({ category: 'login', url: '/api/auth/login', method: 'POST', body: { username: name, password } });
 export const logout = (): HttpRequest => ({ category: 'logout', url: '/api/auth/logout', method: 'POST' });
 export const nodes = (): HttpRequest => ({ category: 'nodes', url: '/api/nodes' });
-export const objectInfo = (): HttpRequest => ({ category: 'object_info', url: '/api/object_info' });
 export const models = (): HttpRequest => ({ category: 'models', url: '/api/models' });
 export const jobs = (status?: string, limit = 100): HttpRequest => ({ category: 'jobs', url: `/api/jobs?limit=${limit}${status === undefined ? '' : `&status=${status}`}` });
 export const job = (id: string): HttpRequest => ({ category: 'job', url: `/api/jobs/${encodeURIComponent(id)}` });
@@ -14,27 +13,16 @@ export const cancel = (id: string): HttpRequest => ({ category: 'cancel', url: `
 
 /** Submit a prompt; `category` says which screen waits for the answer. */
 export const submit = (category: string, prompt: Prompt, tag?: unknown): HttpRequest => ({ category, url: '/api/jobs', method: 'POST', body: { workflow: prompt, priority: 0 }, tag: { prompt, tag } });
-/** The ComfyUI-compatible route, for servers without POST /api/jobs. */
-export const submitComfy = (category: string, prompt: Prompt, tag?: unknown): HttpRequest => ({ category, url: '/api/prompt', method: 'POST', body: { prompt }, tag: { prompt, tag, comfy: true } });
 
-export const upload = (category: string, file: Blob, filename: string, tag?: unknown): HttpRequest => {
+export const upload = (category: string, file: Blob, filename: string): HttpRequest => {
   const form = new FormData();
   form.append('file', file, filename);
-  return { category, url: '/api/uploads', method: 'POST', form, tag: { file, filename, tag } };
-};
-export const uploadComfy = (category: string, file: Blob, filename: string, tag?: unknown): HttpRequest => {
-  const form = new FormData();
-  form.append('image', file, filename);
-  return { category, url: '/api/upload/image', method: 'POST', form, tag: { file, filename, tag, comfy: true } };
+  return { category, url: '/api/uploads', method: 'POST', form };
 };
 
 export const artifacts = (kind: string, cursor: string | null, limit = 120): HttpRequest => ({
   category: 'artifacts',
   url: `/api/artifacts?kind=${kind}&limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
-});
-export const finishedJobs = (cursor: string | null): HttpRequest => ({
-  category: 'gallery-jobs',
-  url: `/api/jobs?status=finished&limit=100${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
 });
 export const deleteArtifact = (sha256: string): HttpRequest => ({ category: 'artifact-delete', url: `/api/artifacts/${sha256}`, method: 'DELETE', tag: sha256 });
 export const artifactWorkflow = (sha256: string, tag: unknown): HttpRequest => ({ category: 'artifact-workflow', url: `/api/artifacts/${sha256}/workflow`, tag });
@@ -44,6 +32,3 @@ export const tokens = (): HttpRequest => ({ category: 'tokens', url: '/api/token
 export const createUser = (name: string, password: string, role: string): HttpRequest => ({ category: 'user-create', url: '/api/users', method: 'POST', body: { name, password, role } });
 export const createToken = (name: string, scopes: readonly string[]): HttpRequest => ({ category: 'token-create', url: '/api/tokens', method: 'POST', body: { name, scopes } });
 export const revokeToken = (id: string): HttpRequest => ({ category: 'token-revoke', url: `/api/tokens/${encodeURIComponent(id)}`, method: 'DELETE', tag: id });
-
-/** Whether an answer means "this server does not have that route yet": try the fallback. */
-export const missingRoute = (status: number): boolean => status === 404 || status === 405;

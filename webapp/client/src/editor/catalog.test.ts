@@ -28,14 +28,8 @@ describe("parseCatalog", () => {
     expect(typeColor(cat, "LATENT")).not.toBe(typeColor(cat, "CLIP"));
   });
 
-  it("reads a bare object_info body too (the /api/object_info fallback)", () => {
-    const bare = parseCatalog(objectInfo());
-    expect(Object.keys(bare.nodes)).toEqual(Object.keys(cat.nodes));
-    expect(bare.typeColors).toEqual({});
-  });
-
   it("reads forceInput and the COMBO-with-options form", () => {
-    const c = parseCatalog({ N: { input: { required: { a: ["INT", { forceInput: true }], b: ["COMBO", { options: ["x", "y"] }] } }, output: ["INT"], name: "N" } });
+    const c = parseCatalog({ nodes: { N: { input: { required: { a: ["INT", { forceInput: true }], b: ["COMBO", { options: ["x", "y"] }] } }, output: ["INT"], name: "N" } } });
     const [a, b] = c.nodes.N!.inputs;
     expect(a?.widget).toBe(false);
     expect(b?.choices).toEqual(["x", "y"]);
@@ -44,7 +38,8 @@ describe("parseCatalog", () => {
 
   it("refuses a body that is not a catalog", () => {
     expect(() => parseCatalog([1, 2])).toThrow(CatalogError);
-    expect(() => parseCatalog({ A: 3, B: "x" })).toThrow(/no node type could be read/);
+    expect(() => parseCatalog(objectInfo())).toThrow(/as GET \/api\/nodes answers/);
+    expect(() => parseCatalog({ nodes: { A: 3, B: "x" } })).toThrow(/no node type could be read/);
   });
 
   it("searches by words, names starting with the query first", () => {

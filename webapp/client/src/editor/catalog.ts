@@ -1,6 +1,6 @@
 // The node catalog as the editor uses it, read from the server's GET /api/nodes answer
-// ({nodes: <ComfyUI object_info>, types: {TYPE: {color}}}) or a bare object_info. Everything the
-// editor knows about node types comes from here; nothing about them is written into the client.
+// ({nodes: <ComfyUI object_info>, types: {TYPE: {color}}}). Everything the editor knows about
+// node types comes from here; nothing about them is written into the client.
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -62,14 +62,13 @@ const num = (value: unknown): number | undefined =>
 
 const str = (value: unknown, fallback = ""): string => (typeof value === "string" ? value : fallback);
 
-/** Read GET /api/nodes ({nodes, types}) or a bare GET /api/object_info body into a Catalog. */
+/** Read a GET /api/nodes body ({nodes, types}) into a Catalog. */
 export function parseCatalog(body: unknown): Catalog {
-  if (!isRecord(body)) {
-    throw new CatalogError("the node catalog must be a JSON object (GET /api/nodes or /api/object_info)");
+  if (!isRecord(body) || !isRecord(body.nodes)) {
+    throw new CatalogError("the node catalog must be a JSON object {nodes: {...}, types: {...}} as GET /api/nodes answers");
   }
-  const hasWrapper = isRecord(body.nodes) && !("input" in body.nodes);
-  const rawNodes = hasWrapper ? (body.nodes as Record<string, unknown>) : body;
-  const rawTypes = hasWrapper && isRecord(body.types) ? body.types : {};
+  const rawNodes = body.nodes;
+  const rawTypes = isRecord(body.types) ? body.types : {};
   const nodes: Record<string, NodeTypeDef> = {};
   const problems: string[] = [];
   for (const [name, raw] of Object.entries(rawNodes)) {

@@ -77,11 +77,7 @@ describe("Editor", () => {
     await settle();
 
     expect(requests).toEqual([{ category: "editor-nodes", url: "/api/nodes" }]);
-    // A server without /api/nodes: the editor falls back to the object_info route.
-    responses.push({ category: "editor-nodes", status: 404, ok: false, body: null, error: "Not Found" });
-    await settle();
-    expect(requests[1]).toEqual({ category: "editor-object-info", url: "/api/object_info" });
-    responses.push({ category: "editor-object-info", status: 200, ok: true, body: objectInfo(), error: null });
+    responses.push({ category: "editor-nodes", status: 200, ok: true, body: { nodes: objectInfo(), types: {} }, error: null });
     await settle();
 
     intents.push({ kind: "resize", width: 1000, height: 700 });

@@ -18,8 +18,7 @@
 //   state      Stream<Reducer<EditorState>>.
 //   canvas     Stream<Frame> for the canvas driver (scene, viewport, overlay, minimap flag).
 //   HTTP       Stream<EditorHttpRequest>: {category, url, method?, body?} with categories
-//              "editor-nodes" (GET /api/nodes), "editor-object-info" (GET /api/object_info,
-//              asked when /api/nodes answers 404 or 405) and "editor-run" (POST /api/jobs).
+//              "editor-nodes" (GET /api/nodes) and "editor-run" (POST /api/jobs).
 //   download   Stream<{filename, mime, text}>: an exported workflow for the shell to save.
 
 import type { MainDOMSource, VNode } from "@cycle/dom";
@@ -79,7 +78,6 @@ export interface EditorSinks {
 }
 
 export const CATALOG_REQUEST: EditorHttpRequest = { category: "editor-nodes", url: "/api/nodes" };
-const OBJECT_INFO_REQUEST: EditorHttpRequest = { category: "editor-object-info", url: "/api/object_info" };
 
 const FILE_NAMES: Record<WorkflowFormat, string> = { rxgen: "workflow.rxgen.json", editor: "workflow.json", api: "workflow_api.json" };
 
@@ -89,8 +87,8 @@ const reducerOf =
   (state) =>
     reduce(state ?? initialState(), action);
 
-function catalogActions(http: EditorSources["HTTP"]): { actions: Stream<Action>; retry: Stream<EditorHttpRequest> } {
-  if (!http) return { actions: xs.empty(), retry: xs.empty() };
+function catalogActions(http: EditorSources["HTTP"]): Stream<Action> {
+  if (!http) return xs.empty();
   const parsed = (body: unknown): Action => {
     try {
       return { type: "catalogLoaded", catalog: parseCatalog(body) };
@@ -98,16 +96,8 @@ function catalogActions(http: EditorSources["HTTP"]): { actions: Stream<Action>;
       return { type: "catalogFailed", error: `The node catalog could not be read: ${error instanceof Error ? error.message : String(error)}` };
     }
   };
-  const nodes = http.select("editor-nodes");
-  const info = http.select("editor-object-info");
-  const missing = (r: EditorHttpResponse): boolean => r.status === 404 || r.status === 405;
   const failed = (r: EditorHttpResponse): Action => ({ type: "catalogFailed", error: `The node catalog could not be loaded (${r.error ?? `HTTP ${r.status}`}); reload the page to try again.` });
-  const actions = xs.merge(
-    nodes.filter((r) => r.ok).map((r) => parsed(r.body)),
-    nodes.filter((r) => !r.ok && !missing(r)).map(failed),
-    info.map((r) => (r.ok ? parsed(r.body) : failed(r))),
-  );
-  return { actions, retry: nodes.filter((r) => !r.ok && missing(r)).mapTo(OBJECT_INFO_REQUEST) };
+  return http.select("editor-nodes").map((r) => (r.ok ? parsed(r.body) : failed(r)));
 }
 
 function runActions(http: EditorSources["HTTP"]): Stream<Action> {
@@ -143,8 +133,7 @@ export function Editor(sources: EditorSources): EditorSinks {
       .filter((m) => m.kind === "event" && typeof m.event === "object" && m.event !== null)
       .map((m): Action => ({ type: "serverEvent", event: m.event as Record<string, unknown> })),
   );
-  const catalog = catalogActions(sources.HTTP);
-  const allActions = xs.merge(actions, catalog.actions, runActions(sources.HTTP));
+  const allActions = xs.merge(actions, catalogActions(sources.HTTP), runActions(sources.HTTP));
 
   const imports = (sources.imports ?? xs.empty()).map((file): Action => ({ type: "importFile", name: file.name, content: file.content }));
   const reducers = xs.merge(xs.of<Reducer<EditorState>>((state) => state ?? initialState()), xs.merge(allActions, imports).map(reducerOf));
@@ -165,7 +154,7 @@ export function Editor(sources: EditorSources): EditorSinks {
     DOM: state$.map(view),
     state: reducers,
     canvas: frames(state$),
-    HTTP: xs.merge(xs.of(CATALOG_REQUEST), catalog.retry, run),
+    HTTP: xs.merge(xs.of(CATALOG_REQUEST), run),
     download,
   };
 }

@@ -1,8 +1,7 @@
 // Gallery data and the virtual window: pure functions, unit-tested.
 import * as api from '../api';
 import type { HttpRequest } from '../drivers/http';
-import { outputImages, viewUrl } from './jobs';
-import type { Artifact, Job } from './types';
+import type { Artifact } from './types';
 
 export const CELL = 184; // px: a 168 px thumbnail plus the gap
 
@@ -27,16 +26,6 @@ export function fromArtifacts(body: unknown): { items: Artifact[]; next: string 
     });
   }
   return { items, next: typeof b?.next_cursor === 'string' ? b.next_cursor : null };
-}
-
-/** For servers without /api/artifacts: the images finished jobs report. */
-export function fromJobs(jobs: readonly Job[]): Artifact[] {
-  return jobs.flatMap((job) =>
-    outputImages(job).map(({ node, image }) => {
-      const url = viewUrl(image);
-      return { key: `${image.type}/${image.subfolder}/${image.filename}`, sha256: null, url, thumbnail: url, width: null, height: null, created_at: job.finished_at ?? job.created_at, job_id: job.id, node_id: node, media_type: image.filename.endsWith('.png') ? 'image/png' : 'application/octet-stream' };
-    }),
-  );
 }
 
 /** Append a page, dropping keys already present (pages can overlap after deletes). */
@@ -80,8 +69,7 @@ export function reseeded(prompt: Readonly<Record<string, unknown>>, seed: number
   return out;
 }
 
-/** The request for the workflow that made an item: its artifact's origin, or its job. */
-export function workflowRequest(item: Artifact): HttpRequest | null {
-  if (item.sha256 !== null) return api.artifactWorkflow(item.sha256, item.key);
-  return item.job_id === null ? null : { category: 'artifact-workflow', url: `/api/jobs/${encodeURIComponent(item.job_id)}`, tag: item.key };
+/** The request for the workflow that made an item: its artifact's origin. */
+export function workflowRequest(item: Artifact): HttpRequest {
+  return api.artifactWorkflow(item.sha256, item.key);
 }

@@ -67,7 +67,7 @@ export function initialState(path: string): AppState {
     login: { name: '', password: '', busy: false, error: null },
     image: initialImage,
     video: initialVideo,
-    gallery: { items: [], cursor: null, loading: false, exhausted: false, source: 'artifacts', filter: '', kind: 'output', scrollTop: 0, viewport: 600, columns: 4, open: null, error: null },
+    gallery: { items: [], cursor: null, loading: false, exhausted: false, filter: '', kind: 'output', scrollTop: 0, viewport: 600, columns: 4, open: null, error: null },
     admin: { users: [], newUser: { name: '', password: '', role: 'user' }, tokenName: '', tokenScopes: ['read', 'write'], issuedToken: null, tokens: [], loading: false, message: null, error: null },
   };
 }

@@ -54,7 +54,7 @@ export interface Artifact {
   readonly created_at: string;
   readonly job_id: string | null;
   readonly node_id: string | null;
-  readonly sha256: string | null; // null for an output known only from a job (no artifacts API)
+  readonly sha256: string;
   readonly media_type: string;
 }
 
@@ -157,7 +157,6 @@ export interface GalleryState {
   readonly cursor: string | null;
   readonly loading: boolean;
   readonly exhausted: boolean;
-  readonly source: 'artifacts' | 'jobs';
   readonly filter: string;
   readonly kind: 'output' | 'upload';
   readonly scrollTop: number;

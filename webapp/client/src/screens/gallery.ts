@@ -6,9 +6,8 @@ import dropRepeats from 'xstream/extra/dropRepeats';
 import sampleCombine from 'xstream/extra/sampleCombine';
 import * as api from '../api';
 import type { HistoryCommand } from '../drivers/history';
-import type { HttpRequest } from '../drivers/http';
 import { update, type Sinks, type Sources } from '../component';
-import { appendPage, CELL, columnsFor, fromArtifacts, fromJobs, matches, reseeded, visibleWindow, workflowRequest } from '../model/gallery';
+import { appendPage, CELL, columnsFor, fromArtifacts, matches, reseeded, visibleWindow, workflowRequest } from '../model/gallery';
 import { isJob } from '../model/jobs';
 import type { AppState, Artifact, GalleryState } from '../model/types';
 import type { Prompt } from '../model/workflows';
@@ -26,7 +25,7 @@ function cell(item: Artifact, index: number): VNode {
 }
 
 /** Whether an item has a workflow to open: an output (uploads were made by no job). */
-const madeByJob = (state: AppState, item: Artifact): boolean => item.job_id !== null || (item.sha256 !== null && state.gallery.kind === 'output');
+const madeByJob = (state: AppState, item: Artifact): boolean => item.job_id !== null || state.gallery.kind === 'output';
 
 function viewer(state: AppState, item: Artifact): VNode {
   const job = item.job_id === null ? undefined : state.jobs[item.job_id];
@@ -39,7 +38,7 @@ function viewer(state: AppState, item: Artifact): VNode {
         h('a.button', { attrs: { href: item.url, download: '' } }, 'Download'),
         job?.prompt !== null && job?.prompt !== undefined ? h('button.rerun-seed', { attrs: { type: 'button', 'data-job': job.id } }, 'Re-run with a new seed') : null,
         madeByJob(state, item) ? h('button.open-workflow', { attrs: { type: 'button', 'data-key': item.key } }, 'Open the workflow in the editor') : null,
-        item.sha256 !== null ? h('button.delete-item', { attrs: { type: 'button', 'data-key': item.key } }, 'Delete') : null,
+        h('button.delete-item', { attrs: { type: 'button', 'data-key': item.key } }, 'Delete'),
         h('button.close-viewer', { attrs: { type: 'button' }, hook: { insert: (v: VNode) => (v.elm as HTMLElement).focus() } }, 'Close'),
       ].filter((v): v is VNode => v !== null)),
     ]),
@@ -55,9 +54,9 @@ export function galleryView(state: AppState): VNode {
     h('div.screen-head', [
       h('h1#gallery-title', 'Gallery'),
       field('gallery-filter', 'Filter', h('input', { attrs: { id: 'gallery-filter', type: 'search', placeholder: 'job, node or date' }, props: { value: g.filter } })),
-      g.source === 'artifacts' ? field('gallery-kind', 'Kind', select('gallery-kind', g.kind, ['output', 'upload'], { output: 'outputs', upload: 'uploads' })) : null,
+      field('gallery-kind', 'Kind', select('gallery-kind', g.kind, ['output', 'upload'], { output: 'outputs', upload: 'uploads' })),
       h('button.refresh-gallery', { attrs: { type: 'button' } }, 'Refresh'),
-    ].filter((v): v is VNode => v !== null)),
+    ]),
     h('p', { attrs: { role: 'status', 'aria-live': 'polite' } }, g.loading ? 'Loading…' : `${shown.length} images`),
     g.error === null ? null : h('p.error', { attrs: { role: 'alert' } }, g.error),
     h('div.gallery-scroller', { attrs: { tabindex: 0, 'aria-label': 'images' } }, [
@@ -88,11 +87,7 @@ export function Gallery(sources: Sources): Sinks {
   const more$ = scroll$
     .compose(sampleCombine(state$))
     .filter(([top, s]) => !s.gallery.loading && !s.gallery.exhausted && s.gallery.cursor !== null && top + s.gallery.viewport > visibleWindow(s.gallery.items.length, s.gallery.columns, 0, 0).height - 2 * CELL)
-    .map(([, s]) => (s.gallery.source === 'artifacts' ? api.artifacts(s.gallery.kind, s.gallery.cursor) : api.finishedJobs(s.gallery.cursor)));
-
-  const artifacts$ = sources.HTTP.select('artifacts');
-  const jobsPage$ = sources.HTTP.select('gallery-jobs');
-  const fallback$ = artifacts$.filter((r) => api.missingRoute(r.status) && !r.request.url.includes('cursor=')).mapTo(api.finishedJobs(null));
+    .map(([, s]) => api.artifacts(s.gallery.kind, s.gallery.cursor));
 
   const openKey = (e: Event) => (e.currentTarget as HTMLElement).dataset['key'] ?? '';
   const jobOf = (e: Event) => (e.currentTarget as HTMLElement).dataset['job'] ?? '';
@@ -102,34 +97,25 @@ export function Gallery(sources: Sources): Sinks {
     const prompt = s.gallery.open === null ? null : s.jobs[s.gallery.items.find((i) => i.key === s.gallery.open)?.job_id ?? '']?.prompt;
     return prompt === null || prompt === undefined ? null : api.submit('gallery-rerun', reseeded(prompt, Math.floor(r * 2 ** 48)) as Prompt);
   }).filter((x): x is NonNullable<typeof x> => x !== null);
-  const { outcome$, retry$ } = answers(sources.HTTP, 'gallery-rerun');
+  const outcome$ = answers(sources.HTTP, 'gallery-rerun');
   // The job (with its prompt) of an opened item, when the jobs in state do not have it yet.
   const openJob$ = dom.select('button.open-item').events('click').map(openKey).compose(sampleCombine(state$))
     .map(([key, s]) => s.gallery.items.find((i) => i.key === key)?.job_id ?? null)
     .filter((id): id is string => id !== null)
     .map(api.job);
   const workflowAsk$ = dom.select('button.open-workflow').events('click').map(openKey).compose(sampleCombine(state$))
-    .map(([key, s]) => {
-      const item = s.gallery.items.find((i) => i.key === key);
-      return item === undefined ? null : workflowRequest(item);
-    })
-    .filter((r): r is HttpRequest => r !== null);
+    .map(([key, s]) => s.gallery.items.find((i) => i.key === key))
+    .filter((item): item is Artifact => item !== undefined)
+    .map(workflowRequest);
   const workflow$ = workflowAsk$.mapTo<HistoryCommand>({ type: 'push', path: '/app/editor' });
 
   const reducer$ = xs.merge(
     reload$.mapTo(setGallery((g) => ({ ...g, loading: true, error: null }))),
     more$.mapTo(setGallery((g) => ({ ...g, loading: true }))),
-    artifacts$.filter((r) => !api.missingRoute(r.status)).map((r) => {
+    sources.HTTP.select('artifacts').map((r) => {
       const page = fromArtifacts(r.body);
       const fresh = !r.request.url.includes('cursor=');
-      return setGallery((g) => (r.ok ? { ...g, source: 'artifacts', loading: false, items: fresh ? page.items : appendPage(g.items, page.items), cursor: page.next, exhausted: page.next === null } : { ...g, loading: false, error: r.error }));
-    }),
-    jobsPage$.map((r) => {
-      const body = r.body as { items?: unknown[]; next_cursor?: unknown };
-      const jobs = (body.items ?? []).filter(isJob);
-      const next = typeof body.next_cursor === 'string' ? body.next_cursor : null;
-      const fresh = !r.request.url.includes('cursor=');
-      return update((s) => ({ ...s, jobs: { ...Object.fromEntries(jobs.map((j) => [j.id, j])), ...s.jobs }, gallery: r.ok ? { ...s.gallery, source: 'jobs', loading: false, items: fresh ? fromJobs(jobs) : appendPage(s.gallery.items, fromJobs(jobs)), cursor: next, exhausted: next === null } : { ...s.gallery, loading: false, error: r.error } }));
+      return setGallery((g) => (r.ok ? { ...g, loading: false, items: fresh ? page.items : appendPage(g.items, page.items), cursor: page.next, exhausted: page.next === null } : { ...g, loading: false, error: r.error }));
     }),
     sources.HTTP.select('job').filter((r) => r.ok && isJob(r.body)).map((r) => update((s) => ({ ...s, jobs: { ...s.jobs, [(r.body as { id: string }).id]: { ...(r.body as AppState['jobs'][string]), ...(s.jobs[(r.body as { id: string }).id] ?? {}), prompt: (r.body as { prompt: AppState['jobs'][string]['prompt'] }).prompt } } }))),
     dom.select('#gallery-filter').events('input').map((e) => setGallery((g) => ({ ...g, filter: (e.target as HTMLInputElement).value }))),
@@ -146,7 +132,7 @@ export function Gallery(sources: Sources): Sinks {
   );
   return {
     DOM: state$.map(galleryView),
-    HTTP: xs.merge(first$, more$, fallback$, delete$.map(api.deleteArtifact), rerun$, retry$, openJob$, workflowAsk$),
+    HTTP: xs.merge(first$, more$, delete$.map(api.deleteArtifact), rerun$, openJob$, workflowAsk$),
     state: reducer$,
     random: rerunClick$.mapTo('gallery-seed'),
     history: workflow$,

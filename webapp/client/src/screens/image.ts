@@ -90,30 +90,23 @@ export function ImageScreen(sources: Sources): Sinks {
     return null;
   };
   const submit$ = ready$.filter(({ form }) => invalid(form) === null).map(({ form, seed }) => api.submit('image-submit', imagePrompt(form, seed), seed));
-  const { outcome$, retry$ } = answers(sources.HTTP, 'image-submit');
+  const outcome$ = answers(sources.HTTP, 'image-submit');
 
-  const upload = (category: string) => (r: { ok: boolean; status: number; error: string | null; body: unknown; request: { tag?: unknown } }) => {
-    const tag = r.request.tag as { file: Blob; filename: string; comfy?: boolean };
-    return api.missingRoute(r.status) && tag.comfy !== true ? api.uploadComfy(category, tag.file, tag.filename) : null;
-  };
   const http$ = xs.merge(
     submit$,
-    retry$,
     file$.map((f) => api.upload('image-upload', f, f.name)),
     composed$.filter((m): m is { tag: string; blob: Blob } => 'blob' in m).map((m) => api.upload('image-mask-upload', m.blob, 'rxgen-mask.png')),
-    xs.merge(uploadAnswer$.map(upload('image-upload')), maskAnswer$.map(upload('image-mask-upload'))).filter((r): r is NonNullable<typeof r> => r !== null),
   );
-  const final = (r: { status: number; request: { tag?: unknown } }): boolean => !(api.missingRoute(r.status) && (r.request.tag as { comfy?: boolean }).comfy !== true);
 
   const reducer$ = xs.merge(
     edit$,
     mode$.map((mode) => setImage((f) => ({ ...f, mode, error: null }))),
     file$.mapTo(setImage((f) => ({ ...f, uploading: true, error: null }))),
-    uploadAnswer$.filter(final).map((r) => setImage((f) => {
+    uploadAnswer$.map((r) => setImage((f) => {
       const source = r.ok ? asUpload(r.body) : null;
       return source === null ? { ...f, uploading: false, error: `upload failed: ${r.error ?? 'unexpected answer'}` } : { ...f, uploading: false, source, mask: null, strokes: [], sourceSize: null };
     })),
-    maskAnswer$.filter(final).map((r) => setImage((f) => ({ ...f, uploading: false, mask: r.ok ? asUpload(r.body) : f.mask, error: r.ok ? null : `mask upload failed: ${r.error ?? ''}` }))),
+    maskAnswer$.map((r) => setImage((f) => ({ ...f, uploading: false, mask: r.ok ? asUpload(r.body) : f.mask, error: r.ok ? null : `mask upload failed: ${r.error ?? ''}` }))),
     composed$.map((m) => setImage((f) => ('error' in m ? { ...f, error: m.error } : { ...f, uploading: true }))),
     loaded$.map((size) => setImage((f) => ({ ...f, sourceSize: size }))),
     down$, move$, up$, clear$,

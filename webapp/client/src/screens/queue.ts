@@ -51,8 +51,8 @@ export function Queue(sources: Sources): Sinks {
     .map(([id, s]) => s.jobs[id]?.prompt)
     .filter((p): p is Readonly<Record<string, unknown>> => p !== null && p !== undefined)
     .map((prompt) => api.submit('queue-rerun', prompt as Prompt));
-  const { outcome$, retry$ } = answers(sources.HTTP, 'queue-rerun');
+  const outcome$ = answers(sources.HTTP, 'queue-rerun');
   const refresh$ = sources.DOM.select('button.refresh-jobs').events('click').mapTo(api.jobs(undefined, 200));
   const reducer$ = outcome$.map((o) => update((s) => (o.ok ? { ...s, jobs: { ...s.jobs, [o.job.id]: s.jobs[o.job.id] ?? o.job } } : s)));
-  return { DOM: state$.map(queueView), HTTP: xs.merge(rerun$, retry$, refresh$), state: reducer$ };
+  return { DOM: state$.map(queueView), HTTP: xs.merge(rerun$, refresh$), state: reducer$ };
 }

@@ -1,8 +1,7 @@
-// Submitting a prompt and reading the answer, shared by the workspaces: POST /api/jobs, or the
-// ComfyUI route on servers without it; 400 answers carry per-node errors.
-import xs, { type Stream } from 'xstream';
-import * as api from '../api';
-import type { HttpRequest, HttpResponse, HttpSource } from '../drivers/http';
+// Submitting a prompt and reading the answer, shared by the workspaces: POST /api/jobs, whose
+// 400 answers carry per-node errors.
+import type { Stream } from 'xstream';
+import type { HttpResponse, HttpSource } from '../drivers/http';
 import type { Job } from '../model/types';
 import type { Prompt } from '../model/workflows';
 
@@ -11,7 +10,6 @@ export type Outcome = { readonly ok: true; readonly job: Job; readonly tag: unkn
 interface SubmitTag {
   readonly prompt: Prompt;
   readonly tag: unknown;
-  readonly comfy?: boolean;
 }
 
 /** "node 5 (KSampler), input steps: must be at least 1" lines from a node_errors object. */
@@ -33,28 +31,16 @@ export function nodeErrorLines(body: unknown): string[] {
   return lines;
 }
 
-export function submitted(category: string, prompt: Prompt, tag?: unknown): HttpRequest {
-  return api.submit(category, prompt, tag);
-}
-
-/** Answers to `category`: outcomes, plus retries through the ComfyUI route when needed. */
-export function answers(http: HttpSource, category: string): { outcome$: Stream<Outcome>; retry$: Stream<HttpRequest> } {
-  const response$ = http.select(category);
-  const retry$ = response$
-    .filter((r) => api.missingRoute(r.status) && (r.request.tag as SubmitTag).comfy !== true)
-    .map((r) => {
-      const t = r.request.tag as SubmitTag;
-      return api.submitComfy(category, t.prompt, t.tag);
-    });
-  const outcome$ = response$.filter((r) => !(api.missingRoute(r.status) && (r.request.tag as SubmitTag).comfy !== true)).map((r) => outcomeOf(r));
-  return { outcome$, retry$ };
+/** The outcomes of the submissions made under `category`. */
+export function answers(http: HttpSource, category: string): Stream<Outcome> {
+  return http.select(category).map(outcomeOf);
 }
 
 function outcomeOf(r: HttpResponse): Outcome {
   const t = r.request.tag as SubmitTag;
   if (!r.ok) return { ok: false, error: r.error ?? 'the job was refused', nodeErrors: nodeErrorLines(r.body), tag: t.tag };
-  const body = r.body as { id?: unknown; prompt_id?: unknown; number?: unknown };
-  const id = typeof body.id === 'string' ? body.id : typeof body.prompt_id === 'string' ? body.prompt_id : '';
+  const body = r.body as { id?: unknown; number?: unknown };
+  const id = typeof body.id === 'string' ? body.id : '';
   const job: Job = {
     id,
     number: typeof body.number === 'number' ? body.number : 0,
@@ -70,5 +56,3 @@ function outcomeOf(r: HttpResponse): Outcome {
   };
   return { ok: true, job, tag: t.tag };
 }
-
-export const never = xs.never;

@@ -131,8 +131,8 @@ export function Video(sources: Sources): Sinks {
     const nodes = Object.fromEntries(s.video.clips.map((c) => [c.id, generatingNode(s.jobs[c.id]?.prompt ?? null)]));
     return joinPrompt(s.video.clips, nodes, s.video);
   });
-  const gen = answers(sources.HTTP, 'video-submit');
-  const joined = answers(sources.HTTP, 'video-join');
+  const gen$ = answers(sources.HTTP, 'video-submit');
+  const joined$ = answers(sources.HTTP, 'video-join');
 
   // A finished clip of this workspace joins the clip list once.
   const finished$ = state$
@@ -149,9 +149,9 @@ export function Video(sources: Sources): Sinks {
     dom.select('button.clip-remove').events('click').map((e) => setVideo((f) => ({ ...f, clips: f.clips.filter((_, j) => j !== index(e)) }))),
     generate$.mapTo(setVideo((f) => (f.checkpoint === '' ? { ...f, error: 'no text-to-video model is available' } : { ...f, busy: true, error: null }))),
     ready$.map(({ seed }) => setVideo((f) => ({ ...f, seed }))),
-    gen.outcome$.map((o) => (o.ok ? update((s) => ({ ...s, video: { ...s.video, busy: false, jobId: o.job.id }, jobs: { ...s.jobs, [o.job.id]: s.jobs[o.job.id] ?? o.job } })) : setVideo((f) => ({ ...f, busy: false, error: [o.error, ...o.nodeErrors].join('; ') })))),
+    gen$.map((o) => (o.ok ? update((s) => ({ ...s, video: { ...s.video, busy: false, jobId: o.job.id }, jobs: { ...s.jobs, [o.job.id]: s.jobs[o.job.id] ?? o.job } })) : setVideo((f) => ({ ...f, busy: false, error: [o.error, ...o.nodeErrors].join('; ') })))),
     join$.filter((p): p is string => typeof p === 'string').map((error) => setVideo((f) => ({ ...f, error }))),
-    joined.outcome$.map((o) => (o.ok ? update((s) => ({ ...s, video: { ...s.video, joinJobId: o.job.id, error: null }, jobs: { ...s.jobs, [o.job.id]: s.jobs[o.job.id] ?? o.job } })) : setVideo((f) => ({ ...f, error: [o.error, ...o.nodeErrors].join('; ') })))),
+    joined$.map((o) => (o.ok ? update((s) => ({ ...s, video: { ...s.video, joinJobId: o.job.id, error: null }, jobs: { ...s.jobs, [o.job.id]: s.jobs[o.job.id] ?? o.job } })) : setVideo((f) => ({ ...f, error: [o.error, ...o.nodeErrors].join('; ') })))),
     finished$.map((job) => setVideo((f) => {
       const file = videoOf(job);
       if (file === null || f.clips.some((c) => c.id === job.id)) return f;
@@ -162,7 +162,7 @@ export function Video(sources: Sources): Sinks {
   return {
     DOM: state$.map(videoView),
     state: reducer$,
-    HTTP: xs.merge(submit$, gen.retry$, join$.filter((p): p is Prompt => typeof p !== 'string').map((p) => api.submit('video-join', p)), joined.retry$),
+    HTTP: xs.merge(submit$, join$.filter((p): p is Prompt => typeof p !== 'string').map((p) => api.submit('video-join', p))),
     random: generate$.mapTo('video-seed'),
     storage: storage$,
   };

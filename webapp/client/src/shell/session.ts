@@ -16,11 +16,10 @@ function asUser(body: unknown): User | null {
   return b !== null && typeof b === 'object' && typeof b.id === 'number' && typeof b.name === 'string' ? { id: b.id, name: b.name, role: String(b.role ?? 'user') } : null;
 }
 
-/** Colours per type from /api/nodes; the fallback (object_info) carries none, so none are set. */
+/** The node types and the colour per socket type of a GET /api/nodes answer. */
 function catalogOf(response: HttpResponse): { nodes: Record<string, unknown>; colors: Record<string, string> } | null {
   if (!response.ok || response.body === null || typeof response.body !== 'object') return null;
   const body = response.body as Record<string, unknown>;
-  if (response.category === 'object_info') return { nodes: body, colors: {} };
   const nodes = body['nodes'];
   const types = (body['types'] ?? {}) as Record<string, { color?: unknown }>;
   const colors: Record<string, string> = {};
@@ -57,9 +56,7 @@ export function Session(sources: Sources): Sinks {
   const userReducer$ = xs.merge(me$, login$).map((r) => update((s) => ({ ...s, user: r.ok ? asUser(r.body) : null, authChecked: true, login: r.ok ? { ...s.login, password: '', busy: false, error: null } : s.login })));
   const loggedOut$ = xs.merge(logout$, unauthorized$).mapTo(update((s) => ({ ...s, user: null, authChecked: true, jobs: {}, connection: 'closed' as const })));
 
-  const nodes$ = sources.HTTP.select('nodes');
-  const catalog$ = xs.merge(nodes$.filter((r) => r.ok), sources.HTTP.select('object_info'));
-  const catalogReducer$ = catalog$.map((r) => {
+  const catalogReducer$ = sources.HTTP.select('nodes').filter((r) => r.ok).map((r) => {
     const catalog = catalogOf(r);
     return update((s) => (catalog === null ? s : withCatalogDefaults({ ...s, catalog: catalog.nodes, typeColors: catalog.colors })));
   });
@@ -82,7 +79,6 @@ export function Session(sources: Sources): Sinks {
   const requests$ = xs.merge(
     xs.of(api.me()),
     loggedIn$.map(() => xs.of(api.nodes(), api.models(), api.jobs(undefined, 100))).flatten(),
-    nodes$.filter((r) => api.missingRoute(r.status)).mapTo(api.objectInfo()),
   );
 
   const storedSeq$ = sources.storage.get('session', 'rxgen.lastSeq');

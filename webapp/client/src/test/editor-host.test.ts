@@ -56,17 +56,15 @@ describe('editor presets in local storage', () => {
 });
 
 describe('opening the workflow of a gallery image', () => {
-  it('asks for the origin of an artifact, or for the job when only that is known', () => {
+  it('asks for the origin of the artifact', () => {
     const item = { key: 'k', sha256: 'ab'.repeat(32), url: '', thumbnail: '', width: null, height: null, created_at: '', job_id: null, node_id: null, media_type: 'image/png' };
-    expect(workflowRequest(item)).toMatchObject({ category: 'artifact-workflow', url: `/api/artifacts/${'ab'.repeat(32)}/workflow` });
-    expect(workflowRequest({ ...item, sha256: null, job_id: 'j 1' })).toMatchObject({ category: 'artifact-workflow', url: '/api/jobs/j%201' });
-    expect(workflowRequest({ ...item, sha256: null })).toBeNull();
+    expect(workflowRequest(item)).toMatchObject({ category: 'artifact-workflow', url: `/api/artifacts/${'ab'.repeat(32)}/workflow`, tag: 'k' });
   });
 
   it("hands the answer's prompt to the editor as a file", () => {
     const prompt = { '1': { class_type: 'EmptyImage', inputs: {} } };
     expect(workflowImport({ ok: true, body: { job_id: '0123456789', node_id: '9', prompt } })).toEqual({ name: 'the workflow of job 01234567', content: JSON.stringify(prompt) });
-    expect(workflowImport({ ok: true, body: { id: 'abc', prompt } })?.name).toBe('the workflow of job abc');
+    expect(workflowImport({ ok: true, body: { prompt } })?.name).toBe('the workflow of a gallery image');
     expect(workflowImport({ ok: true, body: { job_id: 'x', prompt: null } })).toBeNull();
     expect(workflowImport({ ok: false, body: { title: 'no workflow' } })).toBeNull();
   });

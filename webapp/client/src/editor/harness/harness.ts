@@ -55,7 +55,7 @@ const imports =
   nodes > 0
     ? xs.fromPromise(
         objectInfo.then((info) => {
-          const catalog = parseCatalog(info);
+          const catalog = parseCatalog({ nodes: info, types: {} });
           return { name: "synthetic.rxgen.json", content: JSON.stringify(exportWorkflow(syntheticGraph(catalog, nodes, links), catalog, "rxgen")) };
         }),
       )
