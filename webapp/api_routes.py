@@ -13,7 +13,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from components.nodes.type_styles import type_styles
 from components.workflow.formats import WorkflowFormatError, detect_format, to_api_prompt
@@ -301,7 +300,3 @@ def operations() -> list[Operation]:
         Operation("GET", "/api/models", model_lists, "Models and input files", "catalog",
                   {200: S.ModelLists}),
     ]  # fmt: skip
-
-
-def routes() -> list[Route]:
-    return [op.route() for op in operations()]

@@ -12,7 +12,6 @@ import shutil
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
 
 from drivers.store import artifacts_db
 from drivers.store import jobs as job_rows
@@ -234,7 +233,3 @@ def operations() -> list[Operation]:
                   {201: Uploaded, 413: Problem, 415: Problem, 422: Problem},
                   body=Body(UploadForm, "multipart/form-data")),
     ]  # fmt: skip
-
-
-def routes() -> list[Route]:
-    return [op.route() for op in operations()]

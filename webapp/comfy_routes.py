@@ -18,7 +18,6 @@ from typing import Any
 import torch
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
 
 from components.queue_views import QueueSnapshot, snapshot, user_entries
 from components.workflow.comfy_messages import comfy_outputs
@@ -27,6 +26,7 @@ from drivers.store.paths import UnsafePath, safe_join
 from drivers.store.records import JobRecord
 from webapp import comfy_schemas
 from webapp.auth import Identity
+from webapp.bodies import read_body
 from webapp.file_access import grant, may_read, visible_choices
 from webapp.openapi import Body, Operation
 from webapp.problems import problem
@@ -168,15 +168,13 @@ async def get_queue(request: Request) -> Response:
 async def post_queue(request: Request) -> Response:
     identity: Identity = request.state.identity
     services = request.app.state.services
-    body = await _json_body(request, 1 << 20)
+    body = await read_body(request, comfy_schemas.QueueBody)
     if isinstance(body, Response):
         return body
-    if not isinstance(body, dict):
-        return problem(422, "bad queue request", 'send {"clear": true} or {"delete": [ids]}')
-    if body.get("clear"):
+    if body.clear:
         services.clear(identity.user_id, identity.is_admin)
-    for job_id in body.get("delete", []) or []:
-        services.cancel(str(job_id), identity.user_id, identity.is_admin)
+    for job_id in body.delete:
+        services.cancel(job_id, identity.user_id, identity.is_admin)
     return JSONResponse({})
 
 
@@ -305,7 +303,3 @@ def operations() -> list[Operation]:
     ]  # fmt: skip
     # ComfyUI serves every route both bare and under /api; so does rxgen.
     return [*table, *(replace(op, path="/api" + op.path) for op in table)]
-
-
-def routes() -> list[Route]:
-    return [op.route() for op in operations()]

@@ -30,7 +30,7 @@ from drivers.store.records import UserRecord
 from webapp import log_routes, static_routes
 from webapp.auth import Identity
 from webapp.log_access import OpenLogs
-from webapp.openapi import openapi_endpoint
+from webapp.openapi import openapi_endpoint, routes
 from webapp.problems import problem
 
 LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -145,7 +145,7 @@ def create_debug_app(log_dir: Path) -> Starlette:
             Route("/api/auth/me", me),
             Route("/api/debug", about),
             Route("/openapi.json", openapi_endpoint(operations, title="rxgen debug", version="1")),
-            *log_routes.routes(),
+            *routes(operations),
             *client,
         ],
         middleware=[

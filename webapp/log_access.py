@@ -1,11 +1,11 @@
-"""Open session logs for the web debugger, and what a non-admin may see of a state."""
+"""Open session logs for the web debugger: one reader per session, kept open and locked."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from rxcore.log_sessions import SessionInfo, find_logs, list_sessions
 from rxcore.log_view import LogView
@@ -51,23 +51,3 @@ class OpenLogs:
             for view, _ in self._views.values():
                 view.close()
             self._views.clear()
-
-
-def private_state(state: Any) -> Any:
-    """What a non-admin may see of the server's state besides their own jobs: the queue
-    without other users' lanes and turns, the executor without its shared output cache."""
-    if not isinstance(state, dict):
-        return state
-    if isinstance(state.get("core"), dict):  # the server's main keeps its state under "core"
-        return {**state, "core": private_state(state["core"])}
-    out = dict(state)
-    executor = out.get("executor")
-    if isinstance(executor, dict):
-        out["executor"] = {k: v for k, v in executor.items() if k != "cache"}
-    queue = out.get("queue")
-    if isinstance(queue, dict):
-        out["queue"] = {k: v for k, v in queue.items() if k not in ("served", "heads")}
-        lanes = queue.get("lanes")
-        if isinstance(lanes, dict):
-            out["queue"]["lanes"] = {user: jobs for user, jobs in lanes.items() if jobs}
-    return out

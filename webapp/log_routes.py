@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from components.server_state_view import private_state
 from rxcore.log import LogError
 from rxcore.log_diff import PointerError, changes, resolve
 from rxcore.log_query import KINDS_BY_NAME, Cursor, Query, QueryError
@@ -24,7 +24,7 @@ from rxcore.replay import verify
 from rxcore.segments import LogCorrupted
 from webapp.auth import Identity
 from webapp.bodies import read_query
-from webapp.log_access import OpenLogs, private_state
+from webapp.log_access import OpenLogs
 from webapp.openapi import Operation
 from webapp.problems import problem
 from webapp.schemas import (
@@ -123,11 +123,7 @@ async def state(request: Request) -> Response:
     viewer = _viewer(request.state.identity)
 
     def work(view: LogView) -> dict[str, Any]:
-        if viewer.is_admin:
-            value = view.state_at(query.at, query.path)
-        else:  # scrub the whole state first, then take the part asked for
-            whole = private_state(view.state_at(query.at, viewer=viewer))
-            value = _pointer(whole, query.path)
+        value = _visible_state(view, viewer, query.at, query.path)
         return {"seq": query.at, "path": query.path, "state": plain_json(value)}
 
     answer = await _read(request, work)
@@ -141,12 +137,9 @@ async def diff(request: Request) -> Response:
     viewer = _viewer(request.state.identity)
 
     def work(view: LogView) -> dict[str, Any]:
-        if viewer.is_admin:
-            found = view.diff(query.a, query.b, query.path)
-        else:
-            before = _pointer(private_state(view.state_at(query.a, viewer=viewer)), query.path)
-            after = _pointer(private_state(view.state_at(query.b, viewer=viewer)), query.path)
-            found = changes(before, after, query.path if query.path != "/" else "")
+        before = _visible_state(view, viewer, query.a, query.path)
+        after = _visible_state(view, viewer, query.b, query.path)
+        found = changes(before, after, query.path if query.path != "/" else "")
         return {"a": query.a, "b": query.b, "changes": [change_json(c) for c in found]}
 
     answer = await _read(request, work)
@@ -182,8 +175,12 @@ def _set(text: str | None) -> frozenset[str] | None:
     return items or None
 
 
-def _pointer(value: Any, pointer: str) -> Any:
-    return resolve(value, pointer)
+def _visible_state(view: LogView, viewer: Viewer, seq: int, pointer: str) -> Any:
+    """The state after ``seq`` (the part at ``pointer``) as ``viewer`` may see it."""
+    if viewer.is_admin:
+        return view.state_at(seq, pointer)
+    # Scrubbed whole first, then the part asked for: a pointer cannot reach around the scrub.
+    return resolve(private_state(view.state_at(seq, viewer=viewer)), pointer)
 
 
 def operations() -> list[Operation]:
@@ -204,7 +201,3 @@ def operations() -> list[Operation]:
                   {200: LogWhatIf, 403: Problem, 404: Problem, 409: Problem, 413: Problem,
                    422: Problem, 429: Problem}, body=WhatIfBody),
     ]  # fmt: skip
-
-
-def routes() -> list[Route]:
-    return [op.route() for op in operations()]

@@ -7,9 +7,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.nodes.core import INPUT_IMAGES
-from components.nodes.video import INPUT_VIDEOS
 from components.workflow.comfy_api import api_to_graph
+from components.workflow.graph import Graph
+from components.workflow.input_files import input_files
 from components.workflow.limits import comfy_limits_error, over_limits
 from components.workflow.validate import validate
 from drivers.store import jobs as job_rows
@@ -17,8 +17,6 @@ from drivers.store.records import AlreadyExists
 from webapp.auth import Identity
 from webapp.file_access import may_read
 from webapp.services import new_job
-
-_INPUT_FILE_LISTS = (INPUT_IMAGES, INPUT_VIDEOS)
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ async def submit_prompt(
         comfy: dict[str, Any] = dict(report.comfy_error_response() or {})
         errors: dict[str, Any] = dict(report.comfy_node_errors())
         return Refused("prompt_outputs_failed_validation", _message(comfy), errors, comfy)
-    unreadable = await _unreadable_inputs(services, identity, prompt)
+    unreadable = await _unreadable_inputs(services, identity, graph)
     if unreadable:
         return Refused("invalid_prompt", next(iter(unreadable.values()))["errors"][0]["message"],
                        unreadable)  # fmt: skip
@@ -93,40 +91,24 @@ async def submit_prompt(
     return Accepted(row.id, row.number)
 
 
-async def _unreadable_inputs(
-    services: Any, identity: Identity, prompt: dict[str, Any]
-) -> dict[str, Any]:
+async def _unreadable_inputs(services: Any, identity: Identity, graph: Graph) -> dict[str, Any]:
     """Node errors for inputs naming an input-folder file the caller may not read (another
     user's upload): refused as if the file did not exist, which for them it does not."""
     errors: dict[str, Any] = {}
-    for node_id, node in prompt.items():
-        if not isinstance(node, dict):
+    for named in input_files(graph, services.catalog):
+        if await may_read(services, identity, "input", "", named.path):
             continue
-        try:
-            definition = services.catalog.get(str(node.get("class_type")))
-        except KeyError:
-            continue
-        raw = node.get("inputs")
-        inputs: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        for spec in (*definition.required, *definition.optional):
-            value = inputs.get(spec.name)
-            if spec.choices_from not in _INPUT_FILE_LISTS or not isinstance(value, str):
-                continue
-            if await may_read(services, identity, "input", "", value):
-                continue
-            message = f"no input file {value!r}: upload it first (POST /upload/image)"
-            entry = errors.setdefault(
-                str(node_id),
-                {"errors": [], "dependent_outputs": [], "class_type": node.get("class_type")},
-            )
-            entry["errors"].append(
-                {
-                    "type": "value_not_in_list",
-                    "message": message,
-                    "details": f"{spec.name}: {value!r}",
-                    "extra_info": {"input_name": spec.name},
-                }
-            )
+        entry = errors.setdefault(
+            named.node_id, {"errors": [], "dependent_outputs": [], "class_type": named.class_type}
+        )
+        entry["errors"].append(
+            {
+                "type": "value_not_in_list",
+                "message": f"no input file {named.path!r}: upload it first (POST /upload/image)",
+                "details": f"{named.input_name}: {named.path!r}",
+                "extra_info": {"input_name": named.input_name},
+            }
+        )
     return errors
 
 

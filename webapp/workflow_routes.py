@@ -12,7 +12,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from components.workflow.comfy_api import api_to_graph
 from components.workflow.formats import WorkflowFormatError, to_api_prompt
@@ -178,7 +177,3 @@ def operations() -> list[Operation]:
         Operation("DELETE", "/api/workflows/{workflow_id}", remove, "Delete a workflow",
                   "workflows", {204: None, 404: Problem}),
     ]  # fmt: skip
-
-
-def routes() -> list[Route]:
-    return [op.route() for op in operations()]

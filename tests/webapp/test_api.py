@@ -307,3 +307,10 @@ def test_the_catalog_lists_only_the_callers_own_uploads(
     assert name not in eve.get("/api/models").json()["input_images"]
     load = eve.get("/object_info/LoadImage").json()["LoadImage"]["input"]["required"]["image"]
     assert name not in load[0]
+
+
+def test_a_malformed_queue_request_is_refused_naming_the_field(ada: httpx.Client) -> None:
+    # Found by the schemathesis run: a number where ComfyUI sends a list of ids was a 500.
+    refused = ada.post("/queue", json={"delete": 1.5})
+    assert (refused.status_code, refused.json()["field"]) == (422, "delete")
+    assert ada.post("/queue", json={"delete": ["no-such-job"]}).status_code == 200
