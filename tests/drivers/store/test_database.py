@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -138,6 +140,34 @@ def test_processes_starting_together_migrate_once(target: Target) -> None:
                 await db.dispose()
 
     assert asyncio.run(scenario()) == ["0002"] * 3
+
+
+def test_a_sqlite_connection_waits_for_a_writer_before_entering_wal(tmp_path: Path) -> None:
+    # While another connection writes to a file still in rollback mode, SQLite refuses the
+    # switch to WAL at once, without the busy wait ("database is locked"): processes opening a
+    # new database together hit this about one start in fifty.
+    writer = sqlite3.connect(tmp_path / "rxgen.db", isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE held (n INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO held VALUES (1)")
+    release = threading.Timer(0.3, writer.execute, ("COMMIT",))
+    release.start()
+
+    async def scenario() -> tuple[str | None, str]:
+        db = open_database(None, tmp_path)
+        try:
+            revision = await db.current_revision()
+            async with db.engine.connect() as connection:
+                mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            return revision, str(mode)
+        finally:
+            await db.dispose()
+
+    try:
+        assert asyncio.run(scenario()) == (None, "wal")
+    finally:
+        release.join()
+        writer.close()
 
 
 def test_a_failed_migration_leaves_nothing_behind(target: Target, monkeypatch: Any) -> None:
