@@ -103,6 +103,9 @@ class LogWriter:
         self._append = self._segments.append
         self._pack = self._packer.pack
         self._encoder = message.encoder_lookup(redact=True)
+        # Event and sink payloads are msgpack (driver, message): the array header and the
+        # driver's name are the same bytes every time, so they are packed once per driver.
+        self._prefixes: dict[str, bytes] = {}
 
     # -- Recorder ----------------------------------------------------------------------------
     def begin(self, main_ref: str | None, sources: Mapping[str, type]) -> None:
@@ -119,12 +122,14 @@ class LogWriter:
         self._append(Kind.HEADER, 0, self._header)
 
     def event(self, seq: int, driver: str, event: Any) -> None:
+        prefix = self._prefixes.get(driver) or self._prefix(driver)
         encode = self._encoder(type(event))
-        self._append(_EVENT, seq, self._pack((driver, event if encode is None else encode(event))))
+        self._append(_EVENT, seq, prefix + self._pack(event if encode is None else encode(event)))
 
     def sink(self, cause: int, driver: str, value: Any) -> None:
+        prefix = self._prefixes.get(driver) or self._prefix(driver)
         encode = self._encoder(type(value))
-        self._append(_SINK, cause, self._pack((driver, value if encode is None else encode(value))))
+        self._append(_SINK, cause, prefix + self._pack(value if encode is None else encode(value)))
 
     def state(self, cause: int, reducer: str, state: Any) -> None:
         if self._changes:
@@ -142,6 +147,10 @@ class LogWriter:
 
     def close(self) -> None:
         self._segments.close()
+
+    def _prefix(self, driver: str) -> bytes:
+        prefix = self._prefixes[driver] = b"\x92" + self._pack(driver)
+        return prefix
 
     # -- snapshots ---------------------------------------------------------------------------
     def _snapshot(self, seq: int) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple, TypeGuard
 
 _MAGIC = b"RXLOG\x00"
-_VERSION = 1
+_VERSION = 2  # 1: one record per frame; 2 adds group frames (read both, write 2)
 _SEG_HEADER = struct.Struct("<6sH")
 _HEADER_BYTES = _SEG_HEADER.pack(_MAGIC, _VERSION)
 _HEADER_SIZE = _SEG_HEADER.size
@@ -23,7 +23,13 @@ _REC_SIZE = _REC.size
 _IDX = struct.Struct("<BQQ")
 _IDX_SIZE = _IDX.size
 _INDEXED_LEN = 1 << 31
-_MAX_PAYLOAD = _INDEXED_LEN - 1
+_GROUP_LEN = 1 << 30
+_MAX_PAYLOAD = _GROUP_LEN - 1
+_SUB = struct.Struct("<IBQ")
+_SUB_SIZE = _SUB.size
+# Records are gathered into one frame (one header, one crc) up to about this many bytes:
+# framing each small record alone cost more than encoding it.
+_GROUP_BYTES = 1 << 16
 _INDEXED_OFF = 1 << 63
 _OFFSET_MASK = _INDEXED_OFF - 1
 _SPARSE_EVERY = 1024
@@ -36,6 +42,7 @@ _NAME = re.compile(r"(\d{20})(?:_(\d+))?\.seg")
 # Bound once: these run for every record.
 _pack_kind_seq = struct.Struct("<BQ").pack
 _pack_len_crc = struct.Struct("<II").pack
+_pack_sub = _SUB.pack
 _pack_entry = _IDX.pack
 _crc32 = zlib.crc32
 
@@ -58,6 +65,22 @@ class Record:
     kind: int
     seq: int
     payload: bytes
+
+
+class Layout(NamedTuple):
+    """How a segment's frame lengths read: the payload size bits and the group flag (0 in
+    version 1, where no frame is a group)."""
+
+    version: int
+    size_mask: int
+    group_flag: int
+
+
+_LAYOUTS = {
+    1: Layout(1, _INDEXED_LEN - 1, 0),
+    2: Layout(2, _MAX_PAYLOAD, _GROUP_LEN),
+}
+CURRENT = _LAYOUTS[_VERSION]
 
 
 @dataclass(frozen=True)
@@ -143,29 +166,42 @@ def _bad_bytes(
     raise LogCorrupted(path, offset, reason)
 
 
-def _check_header(f: BinaryIO, path: Path, is_last: Callable[[], bool]) -> bool:
-    """True if the segment starts with a valid header, False if the header is torn."""
+def _check_header(f: BinaryIO, path: Path, is_last: Callable[[], bool]) -> Layout | None:
+    """The layout of the segment's format version, None if the header is torn."""
     f.seek(0)
     head = f.read(_HEADER_SIZE)
     if len(head) == _HEADER_SIZE and head[: len(_MAGIC)] == _MAGIC:
         version = _SEG_HEADER.unpack(head)[1]
-        if version != _VERSION:
+        layout = _LAYOUTS.get(version)
+        if layout is None:
             raise LogCorrupted(
-                path, 0, f"unsupported segment format version {version} (expected {_VERSION})"
+                path,
+                0,
+                f"unsupported segment format version {version} (this rxgen reads "
+                f"{', '.join(map(str, _LAYOUTS))}): written by a newer rxgen?",
             )
-        return True
-    if is_last() and (_HEADER_BYTES.startswith(head) or _zeros_from(f, 0)):
-        return False
+        return layout
+    torn = any(_SEG_HEADER.pack(_MAGIC, v).startswith(head) for v in _LAYOUTS)
+    if is_last() and (torn or _zeros_from(f, 0)):
+        return None
     raise LogCorrupted(path, 0, "not an rxgen log segment (bad or truncated header)")
 
 
-def _scan(
-    f: BinaryIO, path: Path, offset: int, is_last: Callable[[], bool]
-) -> Iterator[tuple[int, bool, Record]]:
-    """(offset, indexed, record) for each record from ``offset`` on, up to a torn tail."""
+class Frame(NamedTuple):
+    offset: int
+    end: int
+    indexed: bool
+    records: list[Record]
+
+
+def _scan_frames(
+    f: BinaryIO, path: Path, offset: int, is_last: Callable[[], bool], layout: Layout
+) -> Iterator[Frame]:
+    """Each frame from ``offset`` on, with its records, up to a torn tail."""
     f.seek(offset)
     read = f.read
     unpack = _REC.unpack
+    size_mask, group_flag = layout.size_mask, layout.group_flag
     prev_seq = -1
     while True:
         head = read(_REC_SIZE)
@@ -174,7 +210,7 @@ def _scan(
                 _bad_bytes(f, path, offset, offset + _REC_SIZE, "truncated record header", is_last)
             return
         length, crc, kind, seq = unpack(head)
-        n = length & _MAX_PAYLOAD
+        n = length & size_mask
         end = offset + _REC_SIZE + n
         payload = read(n)
         if len(payload) < n:
@@ -184,24 +220,61 @@ def _scan(
         if _crc32(payload, _crc32(head[8:])) != crc:
             _bad_bytes(f, path, offset, end, "crc mismatch", is_last)
             return
+        if length & group_flag:
+            records = _group_records(payload, kind, seq, path, offset)
+        else:
+            records = [Record(kind, seq, payload)]
         if seq < prev_seq:
             raise LogCorrupted(path, offset, f"seq {seq} follows seq {prev_seq}")
-        prev_seq = seq
-        yield offset, bool(length & _INDEXED_LEN), Record(kind, seq, payload)
+        prev_seq = records[-1].seq
+        yield Frame(offset, end, bool(length & _INDEXED_LEN), records)
         offset = end
 
 
-def _read_at(f: BinaryIO, offset: int) -> tuple[Record, bool, int] | None:
-    """The intact record at ``offset``, whether it is indexed and where the next one starts."""
+def _group_records(payload: bytes, kind: int, seq: int, path: Path, offset: int) -> list[Record]:
+    """The records of a group frame (its crc checked out: any flaw is corruption)."""
+    records = []
+    unpack_from = _SUB.unpack_from
+    pos, size, prev_seq = 0, len(payload), seq
+    while pos < size:
+        if pos + _SUB_SIZE > size:
+            raise LogCorrupted(path, offset, f"group record header cut short at byte {pos}")
+        n, sub_kind, sub_seq = unpack_from(payload, pos)
+        pos += _SUB_SIZE
+        if pos + n > size or sub_seq < prev_seq:
+            raise LogCorrupted(path, offset, f"group record at byte {pos - _SUB_SIZE} is invalid")
+        records.append(Record(sub_kind, sub_seq, payload[pos : pos + n]))
+        pos += n
+        prev_seq = sub_seq
+    if not records or records[0].kind != kind or records[0].seq != seq:
+        raise LogCorrupted(path, offset, "group frame does not match its first record")
+    return records
+
+
+def _scan(
+    f: BinaryIO, path: Path, offset: int, is_last: Callable[[], bool], layout: Layout
+) -> Iterator[tuple[int, bool, Record]]:
+    """(offset of its frame, indexed, record) for each record from ``offset`` on."""
+    for frame in _scan_frames(f, path, offset, is_last, layout):
+        for record in frame.records:
+            yield frame.offset, frame.indexed, record
+
+
+def _read_at(f: BinaryIO, offset: int, layout: Layout) -> tuple[Record, bool, int] | None:
+    """The first record of the intact frame at ``offset``, whether the frame is indexed and
+    where the next frame starts."""
     f.seek(offset)
     head = f.read(_REC_SIZE)
     if len(head) < _REC_SIZE:
         return None
     length, crc, kind, seq = _REC.unpack(head)
-    n = length & _MAX_PAYLOAD
+    n = length & layout.size_mask
     payload = f.read(n)
     if len(payload) < n or _crc32(payload, _crc32(head[8:])) != crc:
         return None
+    if length & layout.group_flag:
+        first_size = _SUB.unpack_from(payload)[0] if n >= _SUB_SIZE else 0
+        payload = payload[_SUB_SIZE : _SUB_SIZE + first_size]
     return Record(kind, seq, payload), bool(length & _INDEXED_LEN), offset + _REC_SIZE + n
 
 
@@ -217,7 +290,7 @@ def _points_at(
     )
 
 
-def _load_entries(f: BinaryIO, seg_size: int, idx_path: Path) -> list[_Entry]:
+def _load_entries(f: BinaryIO, seg_size: int, idx_path: Path, layout: Layout) -> list[_Entry]:
     """The trustworthy prefix of an .idx: whole, ordered entries up to the last one whose
     record checks out (later ones may point into a torn tail or a stale file)."""
     try:
@@ -232,7 +305,7 @@ def _load_entries(f: BinaryIO, seg_size: int, idx_path: Path) -> list[_Entry]:
             break
         entries.append(_Entry(seq, offset, kind, raw >= _INDEXED_OFF))
         prev_offset, prev_seq = offset, seq
-    while entries and not _points_at(_read_at(f, entries[-1].offset), entries[-1]):
+    while entries and not _points_at(_read_at(f, entries[-1].offset, layout), entries[-1]):
         entries.pop()
     return entries
 

@@ -10,12 +10,16 @@ from typing import BinaryIO
 
 from .segment_format import (
     _HEADER_SIZE,
+    _LAYOUTS,
     _MAGIC,
-    _MAX_PAYLOAD,
     _READ_BUFFER,
     _REC,
     _REC_SIZE,
+    _SEG_HEADER,
     _SPARSE_EVERY,
+    _SUB,
+    _SUB_SIZE,
+    Layout,
     Position,
     Record,
     _check_header,
@@ -25,6 +29,7 @@ from .segment_format import (
     _points_at,
     _read_at,
     _scan,
+    _scan_frames,
     _Seg,
 )
 
@@ -55,8 +60,9 @@ class SegmentReader:
         for seg in self._list():
             with self._open(seg) as f:
                 is_last = self._is_last(seg)
-                if _check_header(f, seg.path, is_last):
-                    for _, _, rec in _scan(f, seg.path, _HEADER_SIZE, is_last):
+                layout = _check_header(f, seg.path, is_last)
+                if layout is not None:
+                    for _, _, rec in _scan(f, seg.path, _HEADER_SIZE, is_last, layout):
                         return rec.seq
         return None
 
@@ -65,13 +71,14 @@ class SegmentReader:
         for seg in reversed(self._list()):
             with self._open(seg) as f:
                 is_last = self._is_last(seg)
-                if not _check_header(f, seg.path, is_last):
+                layout = _check_header(f, seg.path, is_last)
+                if layout is None:
                     continue
-                entries = self._entries(f, seg)
+                entries = self._entries(f, seg, layout)
                 start = entries[-1].offset if entries else _HEADER_SIZE
                 last = None
-                for _, _, rec in _scan(f, seg.path, start, is_last):
-                    last = rec.seq
+                for frame in _scan_frames(f, seg.path, start, is_last, layout):
+                    last = frame.records[-1].seq
                 if last is not None:
                     return last
         return None
@@ -107,7 +114,10 @@ class SegmentReader:
                 f"segment {position.segment} is no longer in {self._dir} (dropped by retention?)"
             )
         with self._open(seg) as f:
-            found = _read_at(f, position.offset) if position.offset >= _HEADER_SIZE else None
+            layout = _check_header(f, seg.path, self._is_last(seg))
+            found = None
+            if layout is not None and position.offset >= _HEADER_SIZE:
+                found = _read_at(f, position.offset, layout)
         if found is None:
             raise ValueError(f"{position} does not point at a record")
         return self._iterate(seg, found[2], -1, end_seq)
@@ -120,20 +130,29 @@ class SegmentReader:
         """
         counts: dict[int, int] = {}
         unpack = _REC.unpack_from
+        unpack_sub = _SUB.unpack_from
         for seg in self._list():
             try:
                 data = seg.path.read_bytes()
             except FileNotFoundError:  # dropped by retention since the listing
                 continue
-            offset, size = _HEADER_SIZE, len(data)
-            if data[: len(_MAGIC)] != _MAGIC:
+            layout = _layout_of(data)
+            if layout is None:
                 continue
+            offset, size = _HEADER_SIZE, len(data)
             while offset + _REC_SIZE <= size:
                 length, _crc, kind, _seq = unpack(data, offset)
-                offset += _REC_SIZE + (length & _MAX_PAYLOAD)
+                start = offset + _REC_SIZE
+                offset = start + (length & layout.size_mask)
                 if offset > size:
                     break
-                counts[kind] = counts.get(kind, 0) + 1
+                if not length & layout.group_flag:
+                    counts[kind] = counts.get(kind, 0) + 1
+                    continue
+                while start + _SUB_SIZE <= offset:
+                    n, kind, _seq = unpack_sub(data, start)
+                    start += _SUB_SIZE + n
+                    counts[kind] = counts.get(kind, 0) + 1
         return counts
 
     def close(self) -> None:
@@ -175,10 +194,11 @@ class SegmentReader:
         while True:
             is_last = self._is_last(seg)
             with self._open(seg) as f:
-                if _check_header(f, seg.path, is_last):
+                layout = _check_header(f, seg.path, is_last)
+                if layout is not None:
                     if offset is None:
-                        offset = self._seek(f, seg, start_seq, is_last)
-                    for _, _, rec in _scan(f, seg.path, offset, is_last):
+                        offset = self._seek(f, seg, start_seq, is_last, layout)
+                    for _, _, rec in _scan(f, seg.path, offset, is_last, layout):
                         if rec.seq < start_seq:
                             continue
                         if end_seq is not None and rec.seq > end_seq:
@@ -189,15 +209,17 @@ class SegmentReader:
                 return
             seg, offset = following[0], _HEADER_SIZE
 
-    def _seek(self, f: BinaryIO, seg: _Seg, seq: int, is_last: Callable[[], bool]) -> int:
+    def _seek(
+        self, f: BinaryIO, seg: _Seg, seq: int, is_last: Callable[[], bool], layout: Layout
+    ) -> int:
         """An offset in ``seg`` at or before its first record with seq >= ``seq``."""
-        entries = self._entries(f, seg)
+        entries = self._entries(f, seg, layout)
         k = bisect.bisect_left(entries, seq, key=lambda e: e.seq) - 1
         if k < 0:
             return _HEADER_SIZE
-        if _points_at(_read_at(f, entries[k].offset), entries[k]):
+        if _points_at(_read_at(f, entries[k].offset, layout), entries[k]):
             return entries[k].offset
-        entries = self._rebuild(f, seg, is_last)
+        entries = self._rebuild(f, seg, is_last, layout)
         k = bisect.bisect_left(entries, seq, key=lambda e: e.seq) - 1
         return entries[k].offset if k >= 0 else _HEADER_SIZE
 
@@ -210,15 +232,16 @@ class SegmentReader:
             return None
         with f:
             is_last = self._is_last(seg)
-            if not _check_header(f, seg.path, is_last):
+            layout = _check_header(f, seg.path, is_last)
+            if layout is None:
                 return None
-            entries = self._entries(f, seg)
+            entries = self._entries(f, seg, layout)
             for _attempt in range(2):
                 # Records after the last entry are not in the index yet (written since, or
                 # lost with a crash): scan them, they are fewer than 1024.
                 start = entries[-1].offset if entries else _HEADER_SIZE
                 best: tuple[Record, int] | None = None
-                for offset, indexed, rec in _scan(f, seg.path, start, is_last):
+                for offset, indexed, rec in _scan(f, seg.path, start, is_last, layout):
                     if rec.seq > at_or_before:
                         break
                     if indexed and rec.kind == kind:
@@ -228,13 +251,13 @@ class SegmentReader:
                 hi = bisect.bisect_right(entries, at_or_before, key=lambda e: e.seq)
                 for entry in reversed(entries[:hi]):
                     if entry.indexed and entry.kind == kind:
-                        found = _read_at(f, entry.offset)
+                        found = _read_at(f, entry.offset, layout)
                         if _points_at(found, entry):
                             return found[0], Position(seg.path.name, entry.offset)
                         break
                 else:
                     return None
-                entries = self._rebuild(f, seg, is_last)
+                entries = self._rebuild(f, seg, is_last, layout)
         return None
 
     def _cache_key(self, f: BinaryIO, seg: _Seg) -> tuple[int, ...]:
@@ -245,24 +268,35 @@ class SegmentReader:
             return (st.st_size, st.st_mtime_ns, -1, -1)
         return (st.st_size, st.st_mtime_ns, ist.st_size, ist.st_mtime_ns)
 
-    def _entries(self, f: BinaryIO, seg: _Seg) -> list[_Entry]:
+    def _entries(self, f: BinaryIO, seg: _Seg, layout: Layout) -> list[_Entry]:
         key = self._cache_key(f, seg)
         cached = self._cache.get(seg.path)
         if cached is not None and cached[0] == key:
             return cached[1]
-        entries = _load_entries(f, key[0], seg.idx)
+        entries = _load_entries(f, key[0], seg.idx, layout)
         self._cache[seg.path] = (key, entries)
         return entries
 
-    def _rebuild(self, f: BinaryIO, seg: _Seg, is_last: Callable[[], bool]) -> list[_Entry]:
+    def _rebuild(
+        self, f: BinaryIO, seg: _Seg, is_last: Callable[[], bool], layout: Layout
+    ) -> list[_Entry]:
         """The segment's entries from a full scan: its .idx disagreed with the .seg."""
         key = self._cache_key(f, seg)
         entries: list[_Entry] = []
         countdown = _SPARSE_EVERY
-        for offset, indexed, rec in _scan(f, seg.path, _HEADER_SIZE, is_last):
-            countdown -= 1
-            if indexed or not countdown:
-                entries.append(_Entry(rec.seq, offset, rec.kind, indexed))
+        for frame in _scan_frames(f, seg.path, _HEADER_SIZE, is_last, layout):
+            countdown -= len(frame.records)
+            if frame.indexed or countdown <= 0:
+                first = frame.records[0]
+                entries.append(_Entry(first.seq, frame.offset, first.kind, frame.indexed))
                 countdown = _SPARSE_EVERY
         self._cache[seg.path] = (key, entries)
         return entries
+
+
+def _layout_of(data: bytes) -> Layout | None:
+    """The layout named by a segment's header bytes, None if they are not a valid header."""
+    if len(data) < _HEADER_SIZE:
+        return None
+    magic, version = _SEG_HEADER.unpack_from(data)
+    return _LAYOUTS.get(version) if magic == _MAGIC else None

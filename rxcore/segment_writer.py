@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .segment_format import (
+    _GROUP_BYTES,
+    _GROUP_LEN,
     _HEADER_BYTES,
     _HEADER_SIZE,
     _IDX,
@@ -20,7 +22,10 @@ from .segment_format import (
     _NO_SEGMENT,
     _REC_SIZE,
     _SPARSE_EVERY,
+    _SUB,
+    _SUB_SIZE,
     _WRITE_BUFFER,
+    CURRENT,
     Retention,
     _check_header,
     _crc32,
@@ -31,7 +36,8 @@ from .segment_format import (
     _pack_entry,
     _pack_kind_seq,
     _pack_len_crc,
-    _scan,
+    _pack_sub,
+    _scan_frames,
     _Seg,
     _segment_name,
     _unlink,
@@ -44,7 +50,9 @@ class SegmentWriter:
     """Appends records to a log directory, rolling segments and applying retention.
 
     Opening an existing log repairs a torn tail of its last segment and appends to it.
-    A segment rolls right after the append that takes it to ``max_segment_bytes``, so
+    Records appended between flushes share one frame (see :mod:`rxcore.segments`); an
+    indexed record always has a frame of its own. A segment rolls right after the append that
+    takes it (with the records not yet framed) to ``max_segment_bytes``, so
     ``on_roll`` (called at every roll, before anything else goes into the new segment) runs
     between the caller's appends; the records it appends stay in the new segment whatever their
     size. A reopened log whose last segment is already full rolls at its next append.
@@ -71,6 +79,9 @@ class SegmentWriter:
         self._clock = clock
         self._buf = bytearray()
         self._ibuf = bytearray()
+        # Records appended since the last frame: <I B Q> (length, kind, seq) + payload each.
+        self._group = bytearray()
+        self._group_count = 0
         self._seg_file: io.FileIO | None = None
         self._idx_file: io.FileIO | None = None
         self._size = _NO_SEGMENT
@@ -96,30 +107,41 @@ class SegmentWriter:
             raise ValueError(
                 f"seq {seq} is before the last seq written ({self._last}); seqs must not decrease"
             )
+        n = len(payload)
+        if indexed or n >= _GROUP_BYTES:
+            self._append_alone(kind, seq, payload, indexed)
+            return
         try:
-            kind_seq = _pack_kind_seq(kind, seq)
+            head = _pack_sub(n, kind, seq)
         except struct.error:
             raise ValueError(_bad_kind_or_seq(kind, seq)) from None
+        if self._size >= self._roll_at:
+            self._start_segment(seq)
+        group = self._group
+        group += head
+        group += payload
+        self._group_count += 1
+        self._last = seq
+        if len(group) >= _GROUP_BYTES:
+            self._close_group()
+        if self._size + len(group) >= self._roll_at:
+            self._roll()
+
+    def _append_alone(self, kind: int, seq: int, payload: bytes, indexed: bool) -> None:
+        """Append in a frame of its own: an indexed record, or one too big to share."""
         n = len(payload)
         if n > _MAX_PAYLOAD:
             raise ValueError(f"payload of {n} bytes is over the limit of {_MAX_PAYLOAD}")
+        try:
+            _pack_sub(n, kind, seq)
+        except struct.error:
+            raise ValueError(_bad_kind_or_seq(kind, seq)) from None
         if self._size >= self._roll_at:
             self._start_segment(seq)
-        offset = self._size
-        buf = self._buf
-        buf += _pack_len_crc(n | _INDEXED_LEN if indexed else n, _crc32(payload, _crc32(kind_seq)))
-        buf += kind_seq
-        buf += payload
-        self._size = size = offset + _REC_SIZE + n
+        self._close_group()
+        self._frame(kind, seq, payload, _INDEXED_LEN if indexed else 0, 1, indexed)
         self._last = seq
-        countdown = self._countdown - 1
-        if indexed or not countdown:
-            self._ibuf += _pack_entry(kind, seq, offset | _INDEXED_OFF if indexed else offset)
-            countdown = _SPARSE_EVERY
-        self._countdown = countdown
-        if len(buf) >= _WRITE_BUFFER:
-            self._drain()
-        if size >= self._roll_at:
+        if self._size >= self._roll_at:
             self._roll()
 
     def flush(self) -> None:
@@ -208,7 +230,44 @@ class SegmentWriter:
             self._seg_file = self._idx_file = None
             self._size = _NO_SEGMENT
 
+    def _close_group(self) -> None:
+        """Frame the records appended since the last frame (one alone gets a plain frame)."""
+        group = self._group
+        if not group:
+            return
+        _size, kind, seq = _SUB.unpack_from(group)
+        if self._group_count == 1:
+            self._frame(kind, seq, group[_SUB_SIZE:], 0, 1, False)
+        else:
+            self._frame(kind, seq, group, _GROUP_LEN, self._group_count, False)
+        group.clear()
+        self._group_count = 0
+
+    def _frame(
+        self, kind: int, seq: int, payload: bytes | bytearray, flags: int, count: int, indexed: bool
+    ) -> None:
+        kind_seq = _pack_kind_seq(kind, seq)
+        n = len(payload)
+        offset = self._size
+        buf = self._buf
+        buf += _pack_len_crc(n | flags, _crc32(payload, _crc32(kind_seq)))
+        buf += kind_seq
+        buf += payload
+        self._size = offset + _REC_SIZE + n
+        # A seek point about every _SPARSE_EVERY records; it can only point at a frame.
+        countdown = self._countdown - count
+        if indexed or countdown <= 0:
+            self._ibuf += _pack_entry(kind, seq, offset | _INDEXED_OFF if indexed else offset)
+            countdown = _SPARSE_EVERY
+        self._countdown = countdown
+        if len(buf) >= _WRITE_BUFFER:
+            self._write_out()
+
     def _drain(self) -> None:
+        self._close_group()
+        self._write_out()
+
+    def _write_out(self) -> None:
         # The .seg goes first so that, short of a crash, no entry points past its end.
         if self._buf and self._seg_file is not None:
             _write_all(self._seg_file, self._buf)
@@ -224,27 +283,32 @@ class SegmentWriter:
             os.fsync(self._idx_file.fileno())
 
     def _resume(self, seg: _Seg) -> bool:
-        """Repair the last segment and open it for appending; False if it holds no record."""
+        """Repair the last segment and open it for appending; False if it holds no record.
+
+        A segment of an older format version is repaired but not appended to: the next append
+        starts a new segment.
+        """
         with open(seg.path, "rb") as f:
-            if not _check_header(f, seg.path, _yes):
+            layout = _check_header(f, seg.path, _yes)
+            if layout is None:
                 return False
             size = os.fstat(f.fileno()).st_size
-            entries = _load_entries(f, size, seg.idx)
+            entries = _load_entries(f, size, seg.idx, layout)
             # Everything up to the last entry that checks out was written before the crash;
             # scan only from there, rebuilding the entries after it as append() would have.
             start = entries[-1].offset if entries else _HEADER_SIZE
             end, last, countdown = start, -1, _SPARSE_EVERY
             added = bytearray()
-            for offset, indexed, rec in _scan(f, seg.path, start, _yes):
-                end = offset + _REC_SIZE + len(rec.payload)
-                last = rec.seq
-                if entries and offset == start:
+            for frame in _scan_frames(f, seg.path, start, _yes, layout):
+                end = frame.end
+                first = frame.records[0]
+                last = frame.records[-1].seq
+                if entries and frame.offset == start:
                     continue
-                countdown -= 1
-                if indexed or not countdown:
-                    added += _IDX.pack(
-                        rec.kind, rec.seq, offset | _INDEXED_OFF if indexed else offset
-                    )
+                countdown -= len(frame.records)
+                if frame.indexed or countdown <= 0:
+                    offset = frame.offset | _INDEXED_OFF if frame.indexed else frame.offset
+                    added += _IDX.pack(first.kind, first.seq, offset)
                     countdown = _SPARSE_EVERY
         if last < 0:
             return False
@@ -253,8 +317,15 @@ class SegmentWriter:
         self._idx_file = open(seg.idx, "ab", buffering=0)  # noqa: SIM115 - held until the roll
         self._idx_file.truncate(len(entries) * _IDX_SIZE)
         _write_all(self._idx_file, added)
+        self._last = last
+        if layout != CURRENT:
+            if self._fsync:
+                os.fsync(self._idx_file.fileno())
+            self._idx_file.close()
+            self._idx_file = None
+            return True
         self._seg_file = open(seg.path, "ab", buffering=0)  # noqa: SIM115
-        self._size, self._last, self._countdown = end, last, countdown
+        self._size, self._countdown = end, countdown
         if self._fsync:
             self._sync_files()
         return True
@@ -266,7 +337,8 @@ class SegmentWriter:
         now = self._clock()
         sizes = [_file_size(s.path) + _file_size(s.idx) for s in self._segments]
         if self._seg_file is not None:
-            sizes[-1] = self._size + _file_size(self._segments[-1].idx) + len(self._ibuf)
+            pending = len(self._ibuf) + len(self._group)
+            sizes[-1] = self._size + _file_size(self._segments[-1].idx) + pending
         total = sum(sizes)
         deleted = False
         while len(self._segments) > 1:

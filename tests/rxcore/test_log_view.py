@@ -114,6 +114,10 @@ def test_counting_kinds_from_headers_agrees_with_reading(sample: Sample, tmp_pat
     for f in path.iterdir():
         (torn / f.name).write_bytes(f.read_bytes())
     seg = next(torn.glob("*.seg"))
-    seg.write_bytes(seg.read_bytes()[:-5])  # a crash in the middle of the last record
+    seg.write_bytes(seg.read_bytes()[:-5])  # a crash in the middle of the last frame
     with LogReader(torn) as reader:
-        assert sum(reader.count_kinds().values()) == sum(read.values()) - 1
+        torn_read: dict[Kind, int] = {}
+        for entry in reader.entries():
+            torn_read[entry.kind] = torn_read.get(entry.kind, 0) + 1
+        assert reader.count_kinds() == torn_read
+    assert sum(torn_read.values()) < sum(read.values())  # the records of the torn frame

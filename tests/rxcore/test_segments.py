@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import os
 import random
+import struct
 import tempfile
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,10 +26,13 @@ Rec = tuple[int, int, bytes, bool]  # kind, seq, payload, indexed
 SNAPSHOT = 5
 
 
-def write(directory: Path, recs: list[Rec], **kwargs: Any) -> None:
+def write(directory: Path, recs: list[Rec], *, flush_each: bool = False, **kwargs: Any) -> None:
+    """Append ``recs``; records share frames unless ``flush_each`` gives each its own."""
     with SegmentWriter(directory, **kwargs) as w:
         for kind, seq, payload, indexed in recs:
             w.append(kind, seq, payload, indexed=indexed)
+            if flush_each:
+                w.flush()
 
 
 def read_all(directory: Path) -> list[Record]:
@@ -39,23 +44,35 @@ def as_records(recs: list[Rec]) -> list[Record]:
     return [Record(k, s, p) for k, s, p, _ in recs]
 
 
-def record_spans(data: bytes) -> list[tuple[int, int]]:
-    """(start, end) of every complete record in a segment's bytes, from the documented format."""
-    spans, offset = [], 8
+class Frame(NamedTuple):
+    start: int
+    end: int
+    records: list[tuple[int, int]]  # (kind, seq) of each record in it
+
+
+def frames(data: bytes) -> list[Frame]:
+    """Every complete frame in a segment's bytes, from the documented format (version 2)."""
+    found, offset = [], 8
     while offset + 17 <= len(data):
-        end = offset + 17 + (int.from_bytes(data[offset : offset + 4], "little") & 0x7FFFFFFF)
+        length = int.from_bytes(data[offset : offset + 4], "little")
+        end = offset + 17 + (length & 0x3FFFFFFF)
         if end > len(data):
             break
-        spans.append((offset, end))
+        if length & 0x40000000:  # a group: <I B Q> + payload per record
+            records, pos = [], offset + 17
+            while pos < end:
+                size, kind, seq = struct.unpack_from("<IBQ", data, pos)
+                records.append((kind, seq))
+                pos += 13 + size
+        else:
+            records = [(data[offset + 8], int.from_bytes(data[offset + 9 : offset + 17], "little"))]
+        found.append(Frame(offset, end, records))
         offset = end
-    return spans
+    return found
 
 
 def segment_seqs(path: Path) -> list[int]:
-    data = path.read_bytes()
-    return [
-        int.from_bytes(data[start + 9 : start + 17], "little") for start, _ in record_spans(data)
-    ]
+    return [seq for frame in frames(path.read_bytes()) for _, seq in frame.records]
 
 
 def brute_last_indexed(recs: list[Rec], kind: int, at: int) -> int | None:
@@ -216,13 +233,13 @@ def test_crash_at_any_byte_loses_only_the_torn_tail(
         write(directory, recs, max_segment_bytes=max_segment_bytes)
         last = sorted(directory.glob("*.seg"))[-1]
         seg_bytes = last.read_bytes()
-        spans = record_spans(seg_bytes)
-        before = len(recs) - len(spans)  # records in earlier segments
+        in_last = frames(seg_bytes)
+        before = len(recs) - sum(len(f.records) for f in in_last)  # in earlier segments
         idx = last.with_suffix(".idx")
         if target == "seg":
             cut = data.draw(st.integers(0, len(seg_bytes)), label="cut")
             os.truncate(last, cut)
-            kept = before + sum(1 for _, end in spans if end <= cut)
+            kept = before + sum(len(f.records) for f in in_last if f.end <= cut)
         elif target == "idx":
             cut = data.draw(st.integers(0, idx.stat().st_size), label="cut")
             os.truncate(idx, cut)
@@ -270,7 +287,7 @@ def test_torn_tail_is_truncated_and_index_rebuilt(tmp_path: Path) -> None:
     write(tmp_path, recs)
     seg, idx = tmp_path / "00000000000000000000.seg", tmp_path / "00000000000000000000.idx"
     good_seg, good_idx = seg.read_bytes(), idx.read_bytes()
-    last_start, last_end = record_spans(good_seg)[-1]
+    *_, (last_start, last_end, last_records) = frames(good_seg)
     with open(seg, "ab") as f:
         f.write(good_seg[last_start : last_end - 2])  # a half-written record
     with open(idx, "ab") as f:
@@ -284,12 +301,12 @@ def test_torn_tail_is_truncated_and_index_rebuilt(tmp_path: Path) -> None:
     assert idx.read_bytes() == good_idx
     os.truncate(seg, len(good_seg) - 3)
     SegmentWriter(tmp_path).close()
-    assert seg.read_bytes() == good_seg[: record_spans(good_seg)[-2][1]]
-    assert read_all(tmp_path) == as_records(recs[:-1])
+    assert seg.read_bytes() == good_seg[: frames(good_seg)[-2].end]
+    assert read_all(tmp_path) == as_records(recs[: -len(last_records)])
 
 
 def test_zero_filled_or_garbled_final_record_is_a_torn_tail(tmp_path: Path) -> None:
-    write(tmp_path, [(1, i, b"payload", False) for i in range(5)])
+    write(tmp_path, [(1, i, b"payload", False) for i in range(5)], flush_each=True)
     seg = tmp_path / "00000000000000000000.seg"
     good = seg.read_bytes()
     with open(seg, "ab") as f:
@@ -324,10 +341,10 @@ def test_crash_right_after_a_roll(tmp_path: Path) -> None:
 
 
 def test_corruption_in_the_middle_names_file_and_offset(tmp_path: Path) -> None:
-    write(tmp_path, [(1, i, b"payload %d" % i, False) for i in range(10)])
+    write(tmp_path, [(1, i, b"payload %d" % i, False) for i in range(10)], flush_each=True)
     seg = tmp_path / "00000000000000000000.seg"
     data = bytearray(seg.read_bytes())
-    start, _ = record_spans(bytes(data))[3]
+    start = frames(bytes(data))[3].start
     data[start + 20] ^= 0x01
     seg.write_bytes(bytes(data))
     with SegmentReader(tmp_path) as r, pytest.raises(LogCorrupted) as info:
@@ -414,13 +431,13 @@ def test_index_is_only_a_hint(tmp_path: Path) -> None:
 
 def test_records_start_seq_seeks_instead_of_scanning(tmp_path: Path) -> None:
     recs = [(1, i, b"record %d" % i, False) for i in range(5000)]
-    write(tmp_path, recs, max_segment_bytes=60_000)
+    write(tmp_path, recs, max_segment_bytes=60_000, flush_each=True)
     segs = sorted(tmp_path.glob("*.seg"))
     assert len(segs) == 3
     # damage the start of the first two segments: a scan from the start would trip over them
     for path in segs[:2]:
         data = bytearray(path.read_bytes())
-        data[record_spans(bytes(data))[10][0] + 20] ^= 0xFF
+        data[frames(bytes(data))[10].start + 20] ^= 0xFF
         path.write_bytes(bytes(data))
     middle = segment_seqs(segs[1])
     assert len(middle) > 1100
@@ -449,7 +466,7 @@ def test_on_roll_writes_first_in_each_new_segment(tmp_path: Path) -> None:
         assert len(segments) > 10
         for path in segments[1:]:
             data = path.read_bytes()
-            kinds = [data[start + 8] for start, _ in record_spans(data)]
+            kinds = [kind for frame in frames(data) for kind, _ in frame.records]
             assert kinds[:2] == [SNAPSHOT, SNAPSHOT]
             assert segment_seqs(path)[0] == int(path.stem[:20])
         assert [rec.seq for rec in r.records() if rec.kind == 2] == list(range(50))
@@ -514,3 +531,91 @@ def test_fsync(tmp_path: Path) -> None:
     with SegmentWriter(tmp_path, fsync=True) as w:
         w.append(1, 31, b"reopened")
     assert [r.seq for r in read_all(tmp_path)] == list(range(32))
+
+
+# -- frames and format versions ----------------------------------------------------------------
+def test_records_appended_between_flushes_share_a_frame(tmp_path: Path) -> None:
+    recs: list[Rec] = [(2, i, b"event %d" % i, False) for i in range(100)]
+    with SegmentWriter(tmp_path) as w:
+        for i, (kind, seq, payload, _) in enumerate(recs):
+            w.append(kind, seq, payload)
+            if i in (0, 49):
+                w.flush()
+        w.append(SNAPSHOT, 99, b"state", indexed=True)  # always a frame of its own
+        w.append(2, 99, b"after")
+    recs += [(SNAPSHOT, 99, b"state", True), (2, 99, b"after", False)]
+    seg = tmp_path / "00000000000000000000.seg"
+    assert [len(f.records) for f in frames(seg.read_bytes())] == [1, 49, 50, 1, 1]
+    assert read_all(tmp_path) == as_records(recs)
+    with SegmentReader(tmp_path) as r:
+        assert r.count_kinds() == {2: 101, SNAPSHOT: 1}
+        assert [rec.seq for rec in r.records(start_seq=73, end_seq=75)] == [73, 74, 75]
+        found = r.last_indexed(SNAPSHOT, 99)
+        assert found is not None and list(r.records_after(found[1])) == [Record(2, 99, b"after")]
+
+
+def test_seeking_into_segments_of_large_frames(tmp_path: Path) -> None:
+    recs = [(1, i, b"record %d" % i, i % 997 == 0) for i in range(20_000)]
+    write(tmp_path, recs, max_segment_bytes=150_000)
+    assert len(list(tmp_path.glob("*.seg"))) > 2
+    with SegmentReader(tmp_path) as r:
+        for start in (0, 1, 1500, 9_999, 12_345, 19_999):
+            assert [rec.seq for rec in r.records(start, start + 3)] == [
+                seq for seq in range(start, start + 4) if seq < 20_000
+            ]
+        found = r.last_indexed(1, 15_000)
+        assert found is not None and found[0].seq == 14_955
+        assert next(iter(r.records_after(found[1]))).seq == 14_956
+
+
+def version_1_segment(recs: list[Rec]) -> bytes:
+    """A segment as rxgen wrote them before group frames: one record per frame."""
+    data = bytearray(b"RXLOG\x00" + (1).to_bytes(2, "little"))
+    for kind, seq, payload, indexed in recs:
+        kind_seq = struct.pack("<BQ", kind, seq)
+        length = len(payload) | (1 << 31 if indexed else 0)
+        data += struct.pack("<II", length, zlib.crc32(payload, zlib.crc32(kind_seq)))
+        data += kind_seq + payload
+    return bytes(data)
+
+
+def test_version_1_segments_are_read_and_continued_in_a_new_segment(tmp_path: Path) -> None:
+    old: list[Rec] = [(1, i, b"old %d" % i, i == 3) for i in range(6)]
+    (tmp_path / "00000000000000000000.seg").write_bytes(version_1_segment(old))
+    assert read_all(tmp_path) == as_records(old)
+    with SegmentWriter(tmp_path) as w:  # builds the missing .idx, appends to a new segment
+        assert w.last_seq == 5
+        w.append(1, 6, b"new 6")
+        w.append(1, 7, b"new 7")
+    new: list[Rec] = [(1, 6, b"new 6", False), (1, 7, b"new 7", False)]
+    assert sorted(p.name for p in tmp_path.glob("*.seg")) == [
+        "00000000000000000000.seg",
+        "00000000000000000006.seg",
+    ]
+    assert (tmp_path / "00000000000000000000.seg").read_bytes() == version_1_segment(old)
+    with SegmentReader(tmp_path) as r:
+        assert list(r.records()) == as_records(old + new)
+        found = r.last_indexed(1, 100)
+        assert found is not None and found[0] == Record(1, 3, b"old 3")
+        assert [rec.seq for rec in r.records_after(found[1])] == [4, 5, 6, 7]
+        assert r.count_kinds() == {1: 8}
+
+
+def test_a_newer_format_version_is_named(tmp_path: Path) -> None:
+    (tmp_path / "00000000000000000000.seg").write_bytes(b"RXLOG\x00" + (9).to_bytes(2, "little"))
+    with pytest.raises(LogCorrupted, match="unsupported segment format version 9"):
+        read_all(tmp_path)
+
+
+def test_a_group_frame_whose_records_do_not_add_up_is_corruption(tmp_path: Path) -> None:
+    # A frame that checks out (crc) but whose records are malformed was written wrong: not a
+    # torn tail, so it is reported and never truncated away.
+    payload = struct.pack("<IBQ", 2, 1, 0) + b"ok" + struct.pack("<IBQ", 99, 1, 1) + b"short"
+    kind_seq = struct.pack("<BQ", 1, 0)
+    header = struct.pack("<II", len(payload) | 1 << 30, zlib.crc32(payload, zlib.crc32(kind_seq)))
+    seg = tmp_path / "00000000000000000000.seg"
+    seg.write_bytes(b"RXLOG\x00" + (2).to_bytes(2, "little") + header + kind_seq + payload)
+    with pytest.raises(LogCorrupted, match="group record at byte 15 is invalid"):
+        read_all(tmp_path)
+    with pytest.raises(LogCorrupted, match="group record"):
+        SegmentWriter(tmp_path)
