@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -68,7 +68,10 @@ class LogExists(FileExistsError):
 
 
 class LogWriter:
-    """A :class:`rxcore.recorder.Recorder` that writes the session to a log directory."""
+    """A :class:`rxcore.recorder.Recorder` that writes the session to a log directory.
+
+    ``after_roll`` is called each time a new segment begins (after its header and snapshot).
+    """
 
     def __init__(
         self,
@@ -79,6 +82,7 @@ class LogWriter:
         snapshot_every: int = 1000,
         fsync: bool = False,
         meta: Mapping[str, Any] | None = None,
+        after_roll: Callable[[], None] | None = None,
     ) -> None:
         self.path = Path(path)
         if self.path.exists() and any(self.path.glob("*.seg")):
@@ -87,6 +91,7 @@ class LogWriter:
                 "session, so pass a new path (or delete the old log)"
             )
         self._snapshot_every = snapshot_every
+        self._after_roll = after_roll
         self._meta = dict(meta or {})
         self._header: bytes | None = None
         self._packer = message.packer(redact=True)
@@ -166,6 +171,8 @@ class LogWriter:
         if self._changes:
             payload = self._packer.pack((self._changes, self._state))
             segments.append(Kind.SNAPSHOT, seq, payload, indexed=True)
+        if self._after_roll is not None:
+            self._after_roll()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ written longer ago than the age limit, then the oldest until the rest fit in the
 :func:`open_session` does that and opens the new session's writer, whose own
 :class:`~rxcore.segments.Retention` drops its oldest segments past the same limits while it
 records (a session that outgrows them loses its beginning, and with it replay from the start;
-its states stay readable from the snapshot each segment begins with).
+its states stay readable from the snapshot each segment begins with). Each time the live
+session starts a new segment the older sessions are pruned again, counting the live one's
+size, so the folder as a whole stays within the limit (give or take a segment) however long
+the program runs.
 """
 
 from __future__ import annotations
@@ -57,9 +60,13 @@ def prune_sessions(
     root: str | os.PathLike[str],
     retention: Retention,
     *,
+    keep: Path | None = None,
     clock: Callable[[], float] = time.time,
 ) -> list[Session]:
-    """Delete whole sessions under ``root`` past ``retention``; returns those deleted."""
+    """Delete whole sessions under ``root`` past ``retention``; returns those deleted.
+
+    ``keep`` (the session being recorded) is never deleted, but its size counts.
+    """
     base = Path(root)
     if is_log_dir(base):
         raise ValueError(f"{base} is one session's log, not a folder of sessions")
@@ -67,10 +74,13 @@ def prune_sessions(
     now = clock()
     deleted: list[Session] = []
     kept: list[Session] = []
+    live = [s for s in sessions if keep is not None and s.path == keep]
     for session in sessions:
+        if session in live:
+            continue
         too_old = retention.max_age_s is not None and now - session.last_write > retention.max_age_s
         (deleted if too_old else kept).append(session)
-    total = sum(s.size_bytes for s in kept)
+    total = sum(s.size_bytes for s in kept + live)
     while kept and retention.max_bytes is not None and total > retention.max_bytes:
         oldest = kept.pop(0)
         total -= oldest.size_bytes
@@ -99,4 +109,18 @@ def open_session(
     base.mkdir(parents=True, exist_ok=True)
     prune_sessions(base, retention)
     path = base / (name or time.strftime("%Y%m%d-%H%M%S"))
-    return LogWriter(path, retention=retention, max_segment_bytes=segment_size(retention.max_bytes))
+
+    def prune_others() -> None:
+        # On the recording thread, once a segment. Failing to delete an old session must not
+        # stop the recording (nor the program it records): it is tried again at the next roll.
+        try:
+            prune_sessions(base, retention, keep=path)
+        except OSError as error:
+            log.warning("could not prune old session logs in %s: %s", base, error)
+
+    return LogWriter(
+        path,
+        retention=retention,
+        max_segment_bytes=segment_size(retention.max_bytes),
+        after_roll=prune_others,
+    )

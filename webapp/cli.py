@@ -36,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-log", action="store_true", help="do not record the session log")
     serve.add_argument(
         "--log-max-mb", type=_positive(int), default=1024, metavar="MB",
-        help="session logs: older sessions pruned at start-up to fit, the live one kept within "
-        "it as it records (default 1024)",
+        help="session logs, all sessions together: the oldest are deleted at start-up and as "
+        "the live one grows, which also drops its own oldest segments past it (default 1024)",
     )  # fmt: skip
     serve.add_argument(
         "--log-max-days", type=_positive(float), default=14.0, metavar="DAYS",

@@ -69,7 +69,7 @@ class ServerConfig:
     allowed_hosts: tuple[str, ...] = ()
     recovery: str = "requeue"  # what a restart does with jobs that were running: or "fail"
     log: bool = True
-    log_max_mb: int = 1024  # session logs: older ones pruned at start-up, the live one as it grows
+    log_max_mb: int = 1024  # all session logs together (older ones pruned as the live one grows)
     log_max_days: float = 14.0
     preview_every: int = 1
     batch_window_s: float = 0.005

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,42 @@ def test_segment_size_follows_the_limit() -> None:
     assert segment_size(1 << 30) == 64 << 20
     assert segment_size(8 << 20) == 1 << 20
     assert segment_size(1) == 64 << 10
+
+
+def test_older_sessions_are_pruned_while_a_long_session_records(tmp_path: Path) -> None:
+    limit = 512 << 10
+    session(tmp_path, "older", 1500, age_days=1)
+    session(tmp_path, "old", 1500, age_days=0.5)
+    assert size(tmp_path / "older") + size(tmp_path / "old") < limit  # both fit at start-up
+    writer = open_session(tmp_path, Retention(max_bytes=limit), name="live")
+    assert (tmp_path / "older").exists() and (tmp_path / "old").exists()
+    writer.begin("x:main", {})
+    seq = 0
+    while (tmp_path / "old").exists():
+        for _ in range(500):
+            seq += 1
+            writer.event(seq, "input", {"n": seq, "pad": "y" * 100})
+        writer.flush()
+        total = sum(size(p) for p in tmp_path.iterdir())
+        assert total <= limit + 2 * segment_size(limit), f"{total} bytes after seq {seq}"
+        assert seq < 100_000, "the old sessions were never pruned"
+    assert not (tmp_path / "older").exists()  # the oldest went first
+    writer.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["live"]
+
+
+def test_a_failed_prune_does_not_stop_the_recording(tmp_path: Path, monkeypatch: Any) -> None:
+    import rxcore.log_retention as retention_module
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise PermissionError("read-only folder")
+
+    limit = 256 << 10
+    writer = open_session(tmp_path, Retention(max_bytes=limit), name="live")
+    monkeypatch.setattr(retention_module, "prune_sessions", refuse)
+    writer.begin("x:main", {})
+    for seq in range(1, 5_001):  # several rolls, each trying (and failing) to prune
+        writer.event(seq, "input", {"n": seq, "pad": "y" * 100})
+    writer.close()
+    with LogReader(tmp_path / "live") as reader:
+        assert reader.last_seq == 5_000
