@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -99,17 +99,22 @@ class DebugGuard:
         await self.app(scope, receive, send_with_headers)
 
 
+def _about(services: DebugServices) -> dict[str, Any]:
+    return {"log": services.log_dir.name, "path": str(services.log_dir), "read_only": True}
+
+
 async def me(request: Request) -> Response:
+    # ``debug`` tells the browser client where it runs: it then offers only the debugger, names
+    # the log in its header and opens no /api/ws (this app has none). The server's answer has
+    # no such field.
     return JSONResponse(
         {"id": DEBUG_USER.id, "name": DEBUG_USER.name, "role": "admin", "via": "open",
-         "csrf_token": None}
+         "csrf_token": None, "debug": _about(request.app.state.services)}
     )  # fmt: skip
 
 
 async def about(request: Request) -> Response:
-    services: DebugServices = request.app.state.services
-    return JSONResponse({"log": services.log_dir.name, "path": str(services.log_dir),
-                         "read_only": True})  # fmt: skip
+    return JSONResponse(_about(request.app.state.services))
 
 
 async def healthz(request: Request) -> Response:

@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from playwright.sync_api import (
@@ -79,10 +79,17 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
+class Served(Protocol):
+    """What serves the page: ``rxgen serve`` or ``rxgen debug``."""
+
+    @property
+    def url(self) -> str: ...
+
+
 class Session:
     """One browser page on the server, with the problems the page reported."""
 
-    def __init__(self, page: Page, server: Server, name: str) -> None:
+    def __init__(self, page: Page, server: Served, name: str) -> None:
         self.page = page
         self.server = server
         self.name = name

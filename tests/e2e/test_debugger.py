@@ -1,7 +1,8 @@
 """The web debugger end to end: a server that ran two light jobs, opened in the Debugger tab as
 admin; select an event, see its state tree, diff and output thumbnail, step with the keyboard,
 jump to a seq and to a job's start, drop an event in a what-if, scrub, filter, follow the live
-session and pause, run verify; axe at each stage."""
+session and pause, run verify; axe at each stage. And `rxgen debug LOGFILE` on a recorded log:
+the client knows it runs there (only the debugger, the log named instead of "offline")."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import subprocess
 import sys
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Session
 from tests.webapp.server_process import ROOT, Server
+from tests.webapp.test_debug_cli import Debugger, make_log
 from tests.webapp.test_server import light_prompt
 
 pytestmark = pytest.mark.e2e
@@ -196,3 +199,45 @@ def test_debugger_exports_and_imports_a_session(session: Session, tmp_path: Path
     s.axe("debugger after an import")
     s.shot("imported")
     s.assert_clean()
+
+
+def test_rxgen_debug_opens_on_the_debugger_alone(browser: Browser, tmp_path: Path) -> None:
+    # make_log runs its own event loop; sync Playwright's already runs in this thread.
+    with ThreadPoolExecutor(1) as pool:
+        log = pool.submit(make_log, tmp_path / "20260101-000000").result(timeout=60)
+    debugger = Debugger(log)
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        sockets: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+        s = Session(page, debugger, "rxgen-debug")
+        s.goto("/")
+        page.wait_for_url("**/app/debugger")
+        expect(page.locator("#dbg-session")).to_have_value(log.name)
+        expect(page.locator(".dbg-list [role=option]").first).to_be_visible()
+        nav = page.get_by_role("navigation", name="Main")
+        expect(nav.get_by_role("link")).to_have_count(1)
+        expect(nav.get_by_role("link", name="Debugger")).to_have_attribute("aria-current", "page")
+        status = page.locator(".connection")
+        expect(status).to_have_text(f"log file {log.name} (read-only)")
+        expect(page.locator("header")).not_to_contain_text("offline")
+        expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+        # No export or import of sessions here: the log is only read.
+        expect(page.get_by_role("link", name="Export session")).to_have_count(0)
+
+        # Any other page of the client shows the debugger instead.
+        s.goto("/app/editor")
+        page.wait_for_url("**/app/debugger")
+        expect(page.locator(".dbg-list [role=option]").first).to_be_visible()
+        rows = page.locator(".dbg-list [role=option]")
+        rows.nth(1).click()
+        expect(page.locator(".dbg-inspector .dbg-tree .dbg-node").first).to_be_visible()
+        s.axe("rxgen debug, an event selected")
+        s.shot("rxgen-debug")
+        assert sockets == [], f"the client opened a socket under rxgen debug: {sockets}"
+        s.assert_clean()
+    finally:
+        context.close()
+        debugger.stop()

@@ -114,7 +114,10 @@ def test_verify_and_what_if_run_in_the_sandbox(debugger: Debugger, log: Path) ->
         final = {c["path"]: c for c in report["final_state"]}
         assert final["/sum"]["before"] - final["/sum"]["after"] == 20
         me = client.get("/api/auth/me").json()
-        assert me["role"] == "admin" and client.get("/api/debug").json()["read_only"] is True
+        about = client.get("/api/debug").json()
+        assert me["role"] == "admin" and about["read_only"] is True
+        # The client learns from "who am I" that it runs here: only the debugger, no socket.
+        assert me["debug"] == about == {"log": log.name, "path": str(log), "read_only": True}
     assert digest(log) == before  # nothing was written to the log
 
 

@@ -101,7 +101,8 @@ function rowView(s: DebuggerState, r: LogRecord, skip: number): VNode {
     h('span.dbg-seq', `#${r.seq}`),
     h(`span.dbg-kind`, r.kind),
     h('span.dbg-label', label(r)),
-    h('span.dbg-job', job === undefined ? '' : `job ${job.slice(0, 8)}${r.jobs.length > 1 ? ` +${r.jobs.length - 1}` : ''}`),
+    // Eight characters tell UUIDs apart; the whole ids are in the tooltip and the inspector.
+    h('span.dbg-job', job === undefined ? {} : { attrs: { title: r.jobs.join(', ') } }, job === undefined ? '' : `job ${job.slice(0, 8)}${r.jobs.length > 1 ? ` +${r.jobs.length - 1}` : ''}`),
     h('span.dbg-time', timeText(r.time).slice(11)),
   ]);
 }

@@ -2,14 +2,15 @@
 // remembers the last seq and reconnects with ?after=<seq> so no event is lost across a dropped
 // connection. Outside, it is an xstream of messages like every other Cycle source.
 // The sink says when to connect (after login, optionally resuming after a stored seq) and when
-// to disconnect (logout).
+// to disconnect (logout). The socket asks for the topics in wsframes.ts's TOPICS (job events and
+// saved-workflow changes), so the server sends nothing else.
 import filter from 'callbag-filter';
 import map from 'callbag-map';
 import pipe from 'callbag-pipe';
 import share from 'callbag-share';
 import type { Source } from 'callbag';
 import xs, { type Stream } from 'xstream';
-import { backoff, parsePreviewFrame, parseTextFrames, socketUrl, type Frame } from './wsframes';
+import { backoff, parsePreviewFrame, parseTextFrames, socketUrl, TOPICS, type Frame } from './wsframes';
 
 export type WsCommand = { readonly type: 'connect'; readonly after: number | null } | { readonly type: 'disconnect' };
 
@@ -61,7 +62,7 @@ function socketSource(env: WsEnv, firstAfter: number | null, lastSeq: () => numb
       attempt += 1;
       talkback(1, { kind: 'status', status: 'connecting', attempt });
       const after = lastSeq() ?? firstAfter;
-      const ws = env.open(socketUrl(env.location, after));
+      const ws = env.open(socketUrl(env.location, after, TOPICS));
       socket = ws;
       ws.binaryType = 'arraybuffer';
       ws.onopen = () => {

@@ -1,6 +1,8 @@
 // Parsing of /api/ws frames: pure, so the driver's understanding of the protocol is unit-tested.
 // JSON frames: {"type":"hello","seq","gap"}, {"type":"event","seq","time","event"},
 // {"type":"heartbeat"}. An event's class is named by "$t" ("module:ClassName") or "__type__".
+// Events are job events (topic "jobs", each with a job_id) or WorkflowChanged (topic
+// "workflows": a saved workflow created, given a new revision, or deleted with revision 0).
 // Binary preview frames: "RXP1", 8-byte big-endian seq, 4-byte big-endian format (1 JPEG, 2 PNG),
 // then the image bytes.
 
@@ -10,10 +12,23 @@ export interface JobEvent {
   readonly [field: string]: unknown;
 }
 
+/** A saved workflow changed on the server (components/workflow/protocol.py WorkflowChanged). */
+export interface WorkflowChange {
+  readonly workflowId: string;
+  readonly userId: string;
+  readonly name: string;
+  /** The new revision; 0 when the workflow was deleted. */
+  readonly revision: number;
+}
+
 export type Frame =
   | { readonly kind: 'hello'; readonly seq: number; readonly gap: boolean }
   | { readonly kind: 'event'; readonly seq: number; readonly time: number; readonly event: JobEvent }
+  | { readonly kind: 'workflow'; readonly seq: number; readonly time: number; readonly change: WorkflowChange }
   | { readonly kind: 'heartbeat' };
+
+/** The topics this client asks /api/ws for (the server sends only these). */
+export const TOPICS = ['jobs', 'workflows'] as const;
 
 export interface PreviewFrame {
   readonly seq: number;
@@ -62,10 +77,20 @@ function frameOf(raw: unknown): Frame | null {
   if (frame['type'] !== 'event' || frame['event'] === null || typeof frame['event'] !== 'object') return null;
   const body = frame['event'] as Record<string, unknown>;
   const type = className(body);
+  const time = typeof frame['time'] === 'number' ? frame['time'] : 0;
+  if (type === 'WorkflowChanged') {
+    const change = workflowChangeOf(body);
+    return change === null ? null : { kind: 'workflow', seq: frame['seq'], time, change };
+  }
   if (type === null || typeof body['job_id'] !== 'string') return null;
   const event: JobEvent = { ...body, type, job_id: body['job_id'] };
-  const time = typeof frame['time'] === 'number' ? frame['time'] : 0;
   return { kind: 'event', seq: frame['seq'], time, event };
+}
+
+function workflowChangeOf(body: Record<string, unknown>): WorkflowChange | null {
+  const { workflow_id: id, user_id: user, name, revision } = body;
+  if (typeof id !== 'string' || typeof revision !== 'number' || !Number.isInteger(revision) || revision < 0) return null;
+  return { workflowId: id, userId: typeof user === 'string' ? user : String(user ?? ''), name: typeof name === 'string' ? name : '', revision };
 }
 
 const MAGIC = [0x52, 0x58, 0x50, 0x31]; // "RXP1"
@@ -80,11 +105,11 @@ export function parsePreviewFrame(data: ArrayBuffer): PreviewFrame | null {
   return { seq, mime: format === 1 ? 'image/jpeg' : 'image/png', bytes: new Uint8Array(data, 16) };
 }
 
-/** The socket URL for a page at `location`, resuming after `after` when known. */
-export function socketUrl(location: { protocol: string; host: string }, after: number | null): string {
+/** The socket URL for a page at `location`, for `topics`, resuming after `after` when known. */
+export function socketUrl(location: { protocol: string; host: string }, after: number | null, topics: readonly string[] = TOPICS): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const query = after === null ? '' : `?after=${after}`;
-  return `${scheme}//${location.host}/api/ws${query}`;
+  const query = [`topics=${topics.join(',')}`, ...(after === null ? [] : [`after=${after}`])].join('&');
+  return `${scheme}//${location.host}/api/ws?${query}`;
 }
 
 /** Reconnect delay: doubling from 500 ms, capped at 10 s. */

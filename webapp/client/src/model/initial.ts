@@ -55,6 +55,7 @@ export function initialState(path: string): AppState {
     path,
     user: null,
     authChecked: false,
+    debug: null,
     catalog: null,
     typeColors: {},
     models: {},

@@ -60,10 +60,20 @@ export interface Artifact {
 
 export type Connection = 'connecting' | 'open' | 'closed';
 
+/** The recorded log `rxgen debug LOGFILE` serves: the client then offers only the debugger,
+ * reads the log and never connects to /api/ws (that app has no jobs and no socket). */
+export interface DebugLog {
+  readonly log: string;
+  readonly path: string;
+  readonly readOnly: boolean;
+}
+
 export interface AppState {
   readonly path: string;
   readonly user: User | null;
   readonly authChecked: boolean;
+  /** Set when the page is served by `rxgen debug` (its /api/auth/me answer says so). */
+  readonly debug: DebugLog | null;
   readonly catalog: Readonly<Record<string, unknown>> | null;
   readonly typeColors: Readonly<Record<string, string>>;
   readonly models: Readonly<Record<string, readonly string[]>>;

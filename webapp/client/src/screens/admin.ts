@@ -79,7 +79,7 @@ export function Admin(sources: Sources): Sinks {
   const created$ = sources.HTTP.select('user-create');
   const issued$ = sources.HTTP.select('token-create');
   const revoked$ = sources.HTTP.select('token-revoke');
-  const onAdmin$ = state$.map((s) => s.path.startsWith('/app/admin') && s.user?.role === 'admin').compose(dropRepeats()).filter(Boolean);
+  const onAdmin$ = state$.map((s) => s.path.startsWith('/app/admin') && s.user?.role === 'admin' && s.debug === null).compose(dropRepeats()).filter(Boolean);
   // The lists are read again after every change, so they show what the server now holds.
   const reload$ = xs.merge(onAdmin$, created$.filter((r) => r.ok), issued$.filter((r) => r.ok), revoked$.filter((r) => r.ok));
   const users$ = sources.HTTP.select('users');

@@ -71,7 +71,7 @@ export function galleryView(state: AppState): VNode {
 export function Gallery(sources: Sources): Sinks {
   const state$ = sources.state.stream;
   const dom = sources.DOM;
-  const onGallery$ = state$.map((s) => s.path.startsWith('/app/gallery') && s.user !== null).compose(dropRepeats()).filter(Boolean);
+  const onGallery$ = state$.map((s) => s.path.startsWith('/app/gallery') && s.user !== null && s.debug === null).compose(dropRepeats()).filter(Boolean);
   const refresh$ = dom.select('button.refresh-gallery').events('click');
   const kind$ = dom.select('#gallery-kind').events('change').map((e) => (e.target as HTMLSelectElement).value as GalleryState['kind']);
   const scroller = dom.select('.gallery-scroller');

@@ -90,8 +90,9 @@ export function EditorHost(sources: Sources): Sinks {
   const onlyFirst$ = chosen$.filter((files) => files.length > 1).map((files) => `${files.length} files were given; only ${files[0]?.name ?? 'the first'} was opened.`);
 
   const editor = isolate(editorModule.Editor as unknown as Component, { state: 'editor', DOM: 'editor', '*': null });
+  // Not under `rxgen debug`: that app has no catalog to load and no jobs to run.
   const instance$ = sources.state.stream
-    .filter((s) => s.user !== null)
+    .filter((s) => s.user !== null && s.debug === null)
     .take(1)
     .map(() => editor({ ...sources, imports } as Sources) as unknown as Record<string, Stream<unknown> | undefined>)
     .remember();

@@ -43,6 +43,10 @@ export function reduceMessage(state: AppState, message: WsMessage, last: SeqJob 
       if (event.type === 'JobFailed' || event.type === 'JobRejected') next = addToast(next, 'error', `${label(state, event.job_id)} failed: ${errorText(event['errors'] ?? event['error'] ?? event['text'])}`);
       return next;
     }
+    case 'workflow':
+      // Heard so the resume point stays exact; this client has no list of saved workflows
+      // (GET /api/workflows) and the editor does not open or save them yet, so nothing shows.
+      return { ...state, lastSeq: message.seq };
     case 'preview':
       return last !== null && last.seq === message.seq ? { ...state, jobs: applyPreview(state.jobs, last.job, message.url) } : state;
   }
@@ -69,6 +73,8 @@ export function Live(sources: Sources): Sinks {
     .map((e) => Number((e.currentTarget as HTMLElement).dataset['toast']))
     .map((id) => update((s) => ({ ...s, toasts: s.toasts.filter((t) => t.id !== id) })));
 
-  const storage$ = events$.map((m): StorageWrite => ({ area: 'session', key: 'rxgen.lastSeq', value: String(m.seq) }));
+  const storage$ = sources.ws
+    .filter((m): m is Extract<WsMessage, { kind: 'event' | 'workflow' }> => m.kind === 'event' || m.kind === 'workflow')
+    .map((m): StorageWrite => ({ area: 'session', key: 'rxgen.lastSeq', value: String(m.seq) }));
   return { state: xs.merge(reducer$, permission$, dismiss$), notify: xs.merge(notify$, askNotify$), storage: storage$ };
 }

@@ -21,10 +21,19 @@ export function pageOf(path: string): Page | null {
 
 export const pathOf = (page: Page): string => `/app/${page}`;
 
+/** The pages the navigation offers, in order: under `rxgen debug` (a recorded log, no server
+ * behind it) only the debugger; otherwise every page but login, admin only to admins. */
+export function navPages(role: string | null, debug: boolean): readonly Page[] {
+  if (role === null) return [];
+  if (debug) return ['debugger'];
+  return PAGES.filter((p) => p !== 'login' && (p !== 'admin' || role === 'admin'));
+}
+
 /** Where the app must go instead of `path`, or null to stay. */
-export function redirect(path: string, loggedIn: boolean | null, admin: boolean): string | null {
+export function redirect(path: string, loggedIn: boolean | null, admin: boolean, debug = false): string | null {
   if (loggedIn === null) return null; // not known yet
   const page = pageOf(path);
+  if (debug) return page === 'debugger' ? null : pathOf('debugger');
   if (!loggedIn) return page === 'login' ? null : pathOf('login');
   if (page === null || page === 'login') return pathOf('image');
   if (page === 'admin' && !admin) return pathOf('image');

@@ -7,13 +7,33 @@ import { update, type Sinks, type Sources } from '../component';
 import type { HistoryCommand } from '../drivers/history';
 import type { HttpResponse } from '../drivers/http';
 import { isJob, mergeListed } from '../model/jobs';
-import type { AppState, User } from '../model/types';
+import type { AppState, DebugLog, User } from '../model/types';
 import { choices } from '../model/workflows';
 import { redirect } from './routes';
 
 function asUser(body: unknown): User | null {
   const b = body as Partial<User> | null;
   return b !== null && typeof b === 'object' && typeof b.id === 'number' && typeof b.name === 'string' ? { id: b.id, name: b.name, role: String(b.role ?? 'user') } : null;
+}
+
+/** The recorded log a /api/auth/me answer of `rxgen debug` names ({debug: {log, path,
+ * read_only}}); null for the server's own answers, which have no such field. */
+export function debugOf(body: unknown): DebugLog | null {
+  if (body === null || typeof body !== 'object') return null;
+  const debug = (body as { debug?: unknown }).debug;
+  if (debug === null || typeof debug !== 'object') return null;
+  const d = debug as { log?: unknown; path?: unknown; read_only?: unknown };
+  if (typeof d.log !== 'string') return null;
+  return { log: d.log, path: typeof d.path === 'string' ? d.path : d.log, readOnly: d.read_only !== false };
+}
+
+/** The state after an answer of /api/auth/me or of a login. */
+export function withSession(state: AppState, response: Pick<HttpResponse, 'ok' | 'body' | 'category'>): AppState {
+  const user = response.ok ? asUser(response.body) : null;
+  // Only "who am I" says where the page is served from; a login answer keeps what it said.
+  const debug = response.category === 'me' ? (user === null ? null : debugOf(response.body)) : state.debug;
+  const login = response.ok ? { ...state.login, password: '', busy: false, error: null } : state.login;
+  return { ...state, user, debug, authChecked: true, login };
 }
 
 /** The node types and the colour per socket type of a GET /api/nodes answer. */
@@ -46,14 +66,19 @@ function withCatalogDefaults(state: AppState): AppState {
 export function Session(sources: Sources): Sinks {
   const state$ = sources.state.stream;
   const userId$ = state$.map((s) => s.user?.id ?? null).compose(dropRepeats());
-  const loggedIn$ = userId$.filter((id): id is number => id !== null);
+  // A login to the server. Under `rxgen debug` the page is signed in as that app's stand-in
+  // user at once, but there is nothing to load (catalog, models, jobs) and no socket.
+  const loggedIn$ = state$
+    .map((s) => (s.user === null || s.debug !== null ? null : s.user.id))
+    .compose(dropRepeats())
+    .filter((id): id is number => id !== null);
 
   const me$ = sources.HTTP.select('me');
   const login$ = sources.HTTP.select('login').filter((r) => r.ok);
   const logout$ = sources.HTTP.select('logout');
   const unauthorized$ = sources.HTTP.select().filter((r) => r.status === 401 && r.category !== 'login');
 
-  const userReducer$ = xs.merge(me$, login$).map((r) => update((s) => ({ ...s, user: r.ok ? asUser(r.body) : null, authChecked: true, login: r.ok ? { ...s.login, password: '', busy: false, error: null } : s.login })));
+  const userReducer$ = xs.merge(me$, login$).map((r) => update((s) => withSession(s, r)));
   const loggedOut$ = xs.merge(logout$, unauthorized$).mapTo(update((s) => ({ ...s, user: null, authChecked: true, jobs: {}, connection: 'closed' as const })));
 
   const catalogReducer$ = sources.HTTP.select('nodes').filter((r) => r.ok).map((r) => {
@@ -89,7 +114,7 @@ export function Session(sources: Sources): Sinks {
 
   const redirect$ = state$
     .filter((s) => s.authChecked)
-    .map((s) => redirect(s.path, s.user !== null, s.user?.role === 'admin'))
+    .map((s) => redirect(s.path, s.user !== null, s.user?.role === 'admin', s.debug !== null))
     .filter((to): to is string => to !== null)
     .map((path): HistoryCommand => ({ type: 'replace', path }));
 

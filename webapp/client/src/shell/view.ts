@@ -2,16 +2,25 @@
 // toasts. Screens render into <main>.
 import { h, type VNode } from '@cycle/dom';
 import type { AppState } from '../model/types';
-import { pageOf, pathOf, TITLES, type Page } from './routes';
-
-const NAV: readonly Page[] = ['image', 'video', 'editor', 'gallery', 'queue', 'debugger', 'admin'];
+import { navPages, pageOf, pathOf, TITLES } from './routes';
 
 const CONNECTION: Readonly<Record<AppState['connection'], string>> = { open: 'live', connecting: 'connecting…', closed: 'offline' };
+
+/** What the header says the page is connected to: the server's live events, or under
+ * `rxgen debug` the recorded log it reads (there is no socket to be offline from). */
+export function connectionStatus(state: Pick<AppState, 'connection' | 'debug'>): { readonly kind: string; readonly text: string; readonly title: string } {
+  if (state.debug !== null) {
+    const mode = state.debug.readOnly ? ' (read-only)' : '';
+    return { kind: 'debug', text: `log file ${state.debug.log}${mode}`, title: `the recorded log this debugger reads: ${state.debug.path}` };
+  }
+  return { kind: state.connection, text: CONNECTION[state.connection], title: 'connection to the server' };
+}
 
 export function frame(state: AppState, screen: VNode | null): VNode {
   const page = pageOf(state.path);
   const user = state.user;
-  const nav = user === null ? [] : NAV.filter((p) => p !== 'admin' || user.role === 'admin');
+  const nav = navPages(user?.role ?? null, state.debug !== null);
+  const status = connectionStatus(state);
   return h('div.app', [
     h('a.skip-link', { attrs: { href: '#main' } }, 'Skip to content'),
     h('header.topbar', [
@@ -27,10 +36,11 @@ export function frame(state: AppState, screen: VNode | null): VNode {
       user === null
         ? null
         : h('div.user', [
-            h(`span.connection.${state.connection}`, { attrs: { role: 'status', 'aria-live': 'polite', title: 'connection to the server' } }, CONNECTION[state.connection]),
-            state.permission === 'default' ? h('button.ask-notify', { attrs: { type: 'button' } }, 'Enable notifications') : null,
-            h('span.who', `${user.name} (${user.role})`),
-            h('button.logout', { attrs: { type: 'button' } }, 'Log out'),
+            h(`span.connection.${status.kind}`, { attrs: { role: 'status', 'aria-live': 'polite', title: status.title } }, status.text),
+            // Under `rxgen debug` there are no jobs to be notified of and no one to log out.
+            state.debug === null && state.permission === 'default' ? h('button.ask-notify', { attrs: { type: 'button' } }, 'Enable notifications') : null,
+            state.debug === null ? h('span.who', `${user.name} (${user.role})`) : null,
+            state.debug === null ? h('button.logout', { attrs: { type: 'button' } }, 'Log out') : null,
           ].filter((v): v is VNode => v !== null)),
     ].filter((v): v is VNode => v !== null)),
     h('main#main', { attrs: { tabindex: -1 } }, screen === null ? [h('p', { attrs: { role: 'status' } }, 'Loading…')] : [screen]),

@@ -35,3 +35,15 @@ describe('jobs from socket events', () => {
     expect(applyEvent({ a: job('a', 1) }, ev('JobFailed', { errors: ['boom'] }), 0).a?.error).toEqual(['boom']);
   });
 });
+
+describe('saved-workflow changes on the socket', () => {
+  it('only move the resume point: no job changes, no toast', async () => {
+    // live.ts reaches @cycle/dom (through ui.ts), which reads `window` when it loads.
+    (globalThis as { window?: unknown }).window ??= globalThis;
+    const { reduceMessage } = await import('../shell/live');
+    const { initialState } = await import('../model/initial');
+    const before = { ...initialState('/app/editor'), jobs: { a: job('a', 1) }, lastSeq: 4 };
+    const after = reduceMessage(before, { kind: 'workflow', seq: 9, time: 1, change: { workflowId: 'w', userId: '1', name: 'n', revision: 2 } }, null);
+    expect(after).toEqual({ ...before, lastSeq: 9 });
+  });
+});

@@ -33,14 +33,15 @@ describe('the WebSocket driver', () => {
     const seen: WsMessage[] = [];
     driver(command$).addListener({ next: (m) => seen.push(m) });
     command$.shamefullySendNext({ type: 'connect', after: 3 });
-    expect(sockets[0]?.url).toBe('ws://x/api/ws?after=3');
+    expect(sockets[0]?.url).toBe('ws://x/api/ws?topics=jobs,workflows&after=3');
     sockets[0]?.onopen?.({});
     sockets[0]?.onmessage?.({ data: '{"type":"hello","seq":5,"gap":false}' });
     sockets[0]?.onmessage?.({ data: '{"type":"event","seq":6,"time":0,"event":{"$t":"m:JobQueued","job_id":"j"}}' });
+    sockets[0]?.onmessage?.({ data: '{"type":"event","seq":7,"time":0,"event":{"$t":"m:WorkflowChanged","workflow_id":"w","user_id":"1","name":"a","revision":2}}' });
     sockets[0]?.onclose?.({});
-    expect(seen.map((m) => m.kind)).toEqual(['status', 'status', 'hello', 'event', 'status']);
+    expect(seen.map((m) => m.kind)).toEqual(['status', 'status', 'hello', 'event', 'workflow', 'status']);
     timers.shift()?.();
-    expect(sockets[1]?.url).toBe('ws://x/api/ws?after=6');
+    expect(sockets[1]?.url).toBe('ws://x/api/ws?topics=jobs,workflows&after=7');
     command$.shamefullySendNext({ type: 'disconnect' });
     await new Promise((r) => setTimeout(r, 5)); // xstream stops an abandoned stream a tick later
     expect(sockets[1]?.closed).toBe(true);
