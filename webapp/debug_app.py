@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from drivers.store.records import UserRecord
-from webapp import log_routes, static_routes
+from webapp import log_routes, static_routes, what_if_worker
 from webapp.auth import Identity
 from webapp.log_access import OpenLogs
 from webapp.openapi import openapi_endpoint, routes
@@ -141,6 +141,7 @@ def create_debug_app(log_dir: Path) -> Starlette:
         try:
             yield
         finally:
+            what_if_worker.shutdown()
             logs.close()
 
     app = Starlette(

@@ -31,6 +31,7 @@ from webapp import (
     log_transfer_routes,
     request_log,
     static_routes,
+    what_if_worker,
     workflow_routes,
     ws_routes,
 )
@@ -165,6 +166,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         try:
             yield
         finally:
+            what_if_worker.shutdown()
             await app.state.services.stop()
 
     hosts = list(config.allowed_hosts) or _default_hosts(config.host)

@@ -2,40 +2,32 @@
 
 Admins only: the replay runs every user's events. It never touches the live server: the
 sandbox's drivers are the replay's muted ones and its main is a fresh instance. One what-if
-runs at a time per process, on a worker thread, within a time and an event budget, so a large
-log cannot hold the server's CPU for long; the answer says where it stopped.
+runs at a time per process, in a child process at a lower priority (``webapp.what_if_worker``),
+within a time and an event budget; the answer says where it stopped.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from rxcore.log import LogError, LogReader
-from rxcore.log_view import change_json, plain_json
+from rxcore.log import LogError
 from rxcore.segments import LogCorrupted
-from rxcore.what_if import Bounds, Edit, WhatIfReport, what_if
+from rxcore.what_if import Bounds, Edit
 from webapp.auth import Identity
 from webapp.bodies import read_body
 from webapp.log_access import OpenLogs
 from webapp.problems import problem
 from webapp.what_if_schemas import WhatIfBody
-from webapp.what_if_server import resume_for
+from webapp.what_if_worker import WhatIfCrashed, run_in_child
 
 MAX_SECONDS: Final = 20.0
 MAX_EVENTS: Final = 500_000
 MAX_BODY: Final = 256 << 10
 _busy = threading.Lock()
-
-
-def run_what_if(path: Path, edit: Edit, bounds: Bounds) -> WhatIfReport:
-    with LogReader(path) as reader:
-        return what_if(reader, edit, resume=resume_for(reader.header.main), bounds=bounds)
 
 
 async def post_what_if(request: Request) -> Response:
@@ -63,7 +55,9 @@ async def post_what_if(request: Request) -> Response:
     bounds = Bounds(max_events=MAX_EVENTS, max_seconds=MAX_SECONDS, max_seqs=body.limit)
     try:
         edit = Edit(body.seq, body.action, body.payload)
-        report = await asyncio.to_thread(run_what_if, path, edit, bounds)
+        report = await run_in_child(path, edit, bounds)
+    except WhatIfCrashed as error:
+        return problem(503, "what-if failed", str(error))
     except LogCorrupted as error:
         return problem(409, "log unreadable", str(error))
     except (LogError, ImportError) as error:
@@ -72,40 +66,4 @@ async def post_what_if(request: Request) -> Response:
         return problem(404, "no such session", f"{error} (deleted by retention?)")
     finally:
         _busy.release()
-    return JSONResponse(report_json(report))
-
-
-def report_json(report: WhatIfReport) -> dict[str, Any]:
-    return {
-        "seq": report.seq,
-        "action": report.action,
-        "replayed_from": report.replayed_from,
-        "events": report.events,
-        "compared_through": report.compared_through,
-        "first_difference": report.first_difference,
-        "differences": [
-            {
-                "seq": d.seq,
-                "sinks": [
-                    {
-                        "op": s.op,
-                        "driver": s.driver,
-                        "index": s.index,
-                        "recorded": plain_json(s.recorded),
-                        "replayed": plain_json(s.replayed),
-                    }
-                    for s in d.sinks
-                ],
-                "state": [change_json(c) for c in d.state],
-                "state_total": d.state_total,
-                "state_changed": d.state_changed,
-            }
-            for d in report.differences
-        ],
-        "final_state": [change_json(c) for c in report.final_state],
-        "final_state_total": report.final_state_total,
-        "complete": report.complete,
-        "stopped": report.stopped,
-        "fault": report.fault,
-        "elapsed_s": report.elapsed_s,
-    }
+    return JSONResponse(report)
