@@ -241,3 +241,35 @@ def test_rxgen_debug_opens_on_the_debugger_alone(browser: Browser, tmp_path: Pat
     finally:
         context.close()
         debugger.stop()
+
+
+def test_a_user_sees_only_their_own_events_and_no_admin_tools(session: Session) -> None:
+    s, page = session, session.page
+    admin = s.server.login()
+    made = admin.post("/api/users", json={"name": "dora-dbg", "password": "dora-password-1"})
+    assert made.status_code == 201, made.text
+    dora = s.server.login("dora-dbg", "dora-password-1")
+    mine = dora.post("/api/jobs", json={"workflow": light_prompt("dora")}).json()["id"]
+    _, (theirs,) = run_jobs(s.server, 1)
+    deadline = time.monotonic() + 30
+    while dora.get(f"/api/jobs/{mine}").json()["status"] != "finished":
+        assert time.monotonic() < deadline, "dora's job did not finish"
+        time.sleep(0.1)
+
+    s.login("dora-dbg", "dora-password-1")
+    s.nav("Debugger")
+    rows = page.locator(".dbg-list [role=option]")
+    expect(rows.first).to_be_visible()
+    jobs = page.locator(".dbg-list .dbg-job[title]")
+    expect(jobs.first).to_be_visible()
+    titles = set(jobs.evaluate_all("spans => spans.map(s => s.title)"))
+    assert titles == {mine}, f"dora's timeline names jobs {titles}; hers is {mine}, not {theirs}"
+    # Replaying every user's events is for admins: no verify, no what-if, no export or import.
+    expect(page.get_by_role("button", name="Verify replay")).to_have_count(0)
+    expect(page.get_by_role("link", name="Export session")).to_have_count(0)
+    rows.nth(1).click()
+    expect(page.locator(".dbg-inspector .dbg-tree .dbg-node").first).to_be_visible()
+    expect(page.get_by_role("button", name="What if it had not happened")).to_have_count(0)
+    s.axe("debugger as a user")
+    s.shot("as-user")
+    s.assert_clean()
