@@ -2,7 +2,9 @@
 by pointer (palette, dragged wires) and by keyboard (outline view) and run, with which nodes
 ran or came from cache; a ComfyUI editor workflow imported and run on the tiny model; a PNG
 saved by rxgen dropped on the canvas and its workflow restored; the gallery's "open the
-workflow" and presets kept across a reload; axe over the editor's own markup."""
+workflow" and presets kept across a reload; a workflow saved to the server, changed there (the
+page offers to reload it), saved again from a stale revision (the conflict dialog) and deleted
+there; axe over the editor's own markup."""
 
 from __future__ import annotations
 
@@ -350,4 +352,99 @@ def test_admin_lists_users_and_tokens(session: Session) -> None:
     assert revoked.status_code == 401
     s.axe("admin page with the lists")
     s.shot("lists")
+    s.assert_clean()
+
+
+def saved_workflow(client: httpx.Client, name: str) -> dict[str, Any]:
+    listed = client.get("/api/workflows")
+    listed.raise_for_status()
+    item = next(w for w in listed.json()["items"] if w["name"] == name)
+    got = client.get(f"/api/workflows/{item['id']}")
+    got.raise_for_status()
+    workflow: dict[str, Any] = got.json()
+    return workflow
+
+
+def put_workflow(client: httpx.Client, workflow: dict[str, Any]) -> dict[str, Any]:
+    body = {k: workflow[k] for k in ("name", "document", "revision")}
+    answer = client.put(f"/api/workflows/{workflow['id']}", json=body)
+    answer.raise_for_status()
+    saved: dict[str, Any] = answer.json()
+    return saved
+
+
+def test_save_to_the_server_follow_changes_and_resolve_a_stale_save(session: Session) -> None:
+    s = session
+    page = open_editor(s)
+    wait_catalog(page)
+    page.locator("#rx-ed-add-type").select_option("EmptyImage")
+    page.locator(".rx-ed-add-button").click()
+    expect_counts(page, 1, 0)
+    header = page.locator(".rx-ed-file-name")
+    expect(header).to_have_text(re.compile(r"Untitled workflow.*unsaved changes"))
+
+    # The first save asks for a name, in a dialog that takes the focus.
+    page.get_by_role("button", name="Save to the server").click()
+    dialog = page.get_by_role("dialog", name="Save the workflow as")
+    expect(dialog.get_by_label("Workflow name")).to_be_focused()
+    s.axe("editor with the save dialog open")
+    page.keyboard.type("e2e saved")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".rx-ed-info")).to_have_text("Saved “e2e saved” (revision 1).")
+    expect(header).to_have_text("Workflow: e2e saved")
+
+    # Someone else saves a newer revision (here: the REST API): the page offers to reload it.
+    client = s.server.login()
+    theirs = saved_workflow(client, "e2e saved")
+    assert theirs["revision"] == 1
+    assert theirs["document"]["format"] == "rxgen.workflow"
+    theirs["document"]["graph"]["2"] = {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}}
+    theirs = put_workflow(client, theirs)
+    notice = page.locator(".rx-ed-notice")
+    expect(notice).to_contain_text("“e2e saved” was saved elsewhere (revision 2).")
+    s.axe("editor with the newer-revision notice")
+    notice.get_by_role("button", name="Reload").click()
+    expect(page.locator(".rx-ed-info")).to_have_text("Opened “e2e saved” (revision 2).")
+    expect_counts(page, 2, 1)
+    expect(notice).to_be_empty()
+
+    # Local edits, then another save elsewhere: saving here is refused and nothing is lost.
+    page.locator("#rx-ed-add-type").select_option("SaveImage")
+    page.locator(".rx-ed-add-button").click()
+    expect_counts(page, 3, 1)
+    put_workflow(client, theirs)
+    expect(notice).to_contain_text("(revision 3)")
+    page.get_by_role("button", name="Save “e2e saved”").click()
+    conflict = page.get_by_role("alertdialog", name="Saved elsewhere in the meantime")
+    expect(conflict).to_contain_text("the server has revision 3")
+    expect(conflict.get_by_role("button", name="Overwrite with mine")).to_be_focused()
+    expect_counts(page, 3, 1)
+    s.axe("editor with the conflict dialog open")
+    s.shot("conflict")
+    # The 409 is the answer this step is about, not a failure.
+    s.problems = [p for p in s.problems if not p.startswith("HTTP 409 from PUT /api/workflows/")]
+    conflict.get_by_role("button", name="Overwrite with mine").click()
+    expect(page.locator(".rx-ed-info")).to_have_text("Saved “e2e saved” (revision 4).")
+    stored = saved_workflow(client, "e2e saved")
+    assert stored["revision"] == 4
+    assert sorted(n["class_type"] for n in stored["document"]["graph"].values()) == [
+        "EmptyImage",
+        "ImageInvert",
+        "SaveImage",
+    ]
+    expect(notice).to_be_empty()
+
+    # The list of saved workflows, by keyboard; deleted elsewhere, the editor says so.
+    page.get_by_role("button", name="Open… a saved workflow").focus()
+    page.keyboard.press("Enter")
+    opener = page.get_by_role("dialog", name="Open a saved workflow")
+    expect(opener.get_by_role("button", name="Open e2e saved")).to_be_visible()
+    expect(opener.get_by_role("button", name="Delete workflow e2e saved")).to_be_visible()
+    s.axe("editor with the open dialog")
+    page.keyboard.press("Escape")
+    expect(opener).to_be_hidden()
+    expect(page.get_by_role("button", name="Open… a saved workflow")).to_be_focused()
+    client.delete(f"/api/workflows/{stored['id']}").raise_for_status()
+    expect(notice).to_contain_text("“e2e saved” was deleted elsewhere")
     s.assert_clean()

@@ -4,6 +4,7 @@
 import type { Catalog, Json } from "./catalog";
 import type { Hit } from "./geometry";
 import type { Graph, Vec2 } from "./model";
+import type { SavedSummary, SavedWorkflow } from "./saved";
 import type { NodeErrors } from "./state";
 
 export interface PointerInfo {
@@ -74,4 +75,32 @@ export type Action =
   /** Enter in the palette: add the first node type that matches the query. */
   | { readonly type: "paletteAccept" }
   /** Handled outside the reducer: the graph goes out as a file (the `download` sink). */
-  | { readonly type: "export"; readonly format: "rxgen" | "editor" | "api" };
+  | { readonly type: "export"; readonly format: "rxgen" | "editor" | "api" }
+  // Saved workflows on the server (saved.ts).
+  /** Save the open workflow (PUT with its revision), or ask for a name when none is open. */
+  | { readonly type: "saveWorkflow" }
+  /** Ask for a name to save a new copy under. */
+  | { readonly type: "saveWorkflowAs" }
+  /** The name dialog's answer: save as a new workflow (POST). */
+  | { readonly type: "saveNamed"; readonly name: string }
+  /** After a 409: save over the revision the server has now. */
+  | { readonly type: "overwriteSaved"; readonly id: string; readonly name: string; readonly revision: number }
+  /** After a 409: drop the local edits for what the server has now. */
+  | { readonly type: "loadTheirs" }
+  | { readonly type: "openSavedList" }
+  | { readonly type: "openSaved"; readonly id: string }
+  | { readonly type: "deleteSaved"; readonly id: string; readonly name: string }
+  /** The notice's "Reload": open the newer revision of the open workflow. */
+  | { readonly type: "reloadSaved"; readonly id: string }
+  | { readonly type: "closeSavedDialog" }
+  | { readonly type: "dismissSavedNotice" }
+  | { readonly type: "savedListLoaded"; readonly items: readonly SavedSummary[] }
+  | { readonly type: "savedListFailed"; readonly text: string }
+  | { readonly type: "workflowSaved"; readonly workflow: SavedWorkflow }
+  | { readonly type: "workflowSaveFailed"; readonly text: string }
+  | { readonly type: "workflowConflict"; readonly current: SavedWorkflow }
+  | { readonly type: "workflowOpened"; readonly workflow: SavedWorkflow }
+  | { readonly type: "workflowOpenFailed"; readonly text: string }
+  | { readonly type: "workflowDeleted"; readonly id: string; readonly name: string }
+  /** A WorkflowChanged event from the socket; revision 0: deleted. */
+  | { readonly type: "workflowChanged"; readonly workflowId: string; readonly name: string; readonly revision: number };

@@ -11,6 +11,9 @@
 //   sources.ws?      Stream of WebSocket messages; those with kind "event" carry the server event
 //                    (components/workflow/protocol.py, class name in "$t"/"__type__"/"type") in
 //                    `event`; they feed the run state (ran, cached, failed, per-node progress).
+//                    Those with kind "workflow" carry a WorkflowChanged as `change` {workflowId,
+//                    name, revision (0: deleted)}: they refresh the list of saved workflows and
+//                    tell when the open one was saved or deleted elsewhere.
 //   sources.imports? Stream<{name, content: string | Uint8Array}>: a picked or dropped file, JSON
 //                    text (rxgen document, ComfyUI editor workflow or API prompt) or PNG bytes.
 // sinks
@@ -18,7 +21,10 @@
 //   state      Stream<Reducer<EditorState>>.
 //   canvas     Stream<Frame> for the canvas driver (scene, viewport, overlay, minimap flag).
 //   HTTP       Stream<EditorHttpRequest>: {category, url, method?, body?} with categories
-//              "editor-nodes" (GET /api/nodes) and "editor-run" (POST /api/jobs).
+//              "editor-nodes" (GET /api/nodes), "editor-run" (POST /api/jobs) and the saved
+//              workflows' (saved.ts): "editor-workflows" (GET /api/workflows), "editor-workflow-
+//              open" (GET one), "editor-workflow-save" (POST, or PUT with the revision; a 409
+//              answer carries the current workflow) and "editor-workflow-delete".
 //   download   Stream<{filename, mime, text}>: an exported workflow for the shell to save.
 
 import type { MainDOMSource, VNode } from "@cycle/dom";
@@ -34,6 +40,7 @@ import { exportWorkflow, type WorkflowFormat } from "./formats/index";
 import { canvasAction, domActions } from "./intent";
 import { reduce } from "./reducer";
 import { parseNodeErrors } from "./runstate";
+import { DELETE_CATEGORY, LIST_CATEGORY, OPEN_CATEGORY, SAVE_CATEGORY, savedAnswer, savedRequest } from "./saved";
 import { type Overlay, type Scene, overlayOf, sceneMemo } from "./scene";
 import { type EditorState, graphOf, initialState } from "./state";
 import { view } from "./view";
@@ -42,8 +49,10 @@ import "./editor.css";
 export interface EditorHttpRequest {
   readonly category: string;
   readonly url: string;
-  readonly method?: "GET" | "POST";
+  readonly method?: "GET" | "POST" | "PUT" | "DELETE";
   readonly body?: unknown;
+  /** Comes back with the answer, in `request.tag`. */
+  readonly tag?: string;
 }
 
 export interface EditorHttpResponse {
@@ -52,6 +61,15 @@ export interface EditorHttpResponse {
   readonly ok: boolean;
   readonly body: unknown;
   readonly error: string | null;
+  /** The request answered (the shell's HTTP driver hands it back). */
+  readonly request?: { readonly url?: string; readonly tag?: unknown };
+}
+
+/** A socket message: "event" carries a server event; "workflow" a WorkflowChanged (wsframes.ts). */
+export interface EditorWsMessage {
+  readonly kind: string;
+  readonly event?: unknown;
+  readonly change?: { readonly workflowId: string; readonly name: string; readonly revision: number };
 }
 
 export interface EditorSources {
@@ -59,7 +77,7 @@ export interface EditorSources {
   readonly state: StateSource<EditorState>;
   readonly canvas: CanvasSource;
   readonly HTTP?: { select(category?: string): Stream<EditorHttpResponse> };
-  readonly ws?: Stream<{ readonly kind: string; readonly event?: unknown }>;
+  readonly ws?: Stream<EditorWsMessage>;
   readonly imports?: Stream<{ readonly name: string; readonly content: string | Uint8Array }>;
 }
 
@@ -100,6 +118,12 @@ function catalogActions(http: EditorSources["HTTP"]): Stream<Action> {
   return http.select("editor-nodes").map((r) => (r.ok ? parsed(r.body) : failed(r)));
 }
 
+function savedActions(http: EditorSources["HTTP"]): Stream<Action> {
+  if (!http) return xs.empty();
+  const answers = [LIST_CATEGORY, OPEN_CATEGORY, SAVE_CATEGORY, DELETE_CATEGORY].map((category) => http.select(category));
+  return xs.merge(...answers).map(savedAnswer).filter((a): a is Action => a !== null);
+}
+
 function runActions(http: EditorSources["HTTP"]): Stream<Action> {
   if (!http) return xs.empty();
   return http.select("editor-run").map((r): Action => {
@@ -132,8 +156,14 @@ export function Editor(sources: EditorSources): EditorSinks {
     (sources.ws ?? xs.empty())
       .filter((m) => m.kind === "event" && typeof m.event === "object" && m.event !== null)
       .map((m): Action => ({ type: "serverEvent", event: m.event as Record<string, unknown> })),
+    (sources.ws ?? xs.empty())
+      .filter((m) => m.kind === "workflow" && m.change !== undefined)
+      .map((m): Action => {
+        const change = m.change as NonNullable<EditorWsMessage["change"]>;
+        return { type: "workflowChanged", workflowId: change.workflowId, name: change.name, revision: change.revision };
+      }),
   );
-  const allActions = xs.merge(actions, catalogActions(sources.HTTP), runActions(sources.HTTP));
+  const allActions = xs.merge(actions, catalogActions(sources.HTTP), runActions(sources.HTTP), savedActions(sources.HTTP));
 
   const imports = (sources.imports ?? xs.empty()).map((file): Action => ({ type: "importFile", name: file.name, content: file.content }));
   const reducers = xs.merge(xs.of<Reducer<EditorState>>((state) => state ?? initialState()), xs.merge(allActions, imports).map(reducerOf));
@@ -142,6 +172,9 @@ export function Editor(sources: EditorSources): EditorSinks {
   const run = withState(allActions.filter((a) => a.type === "runSubmitted")).map(
     ([, state]): EditorHttpRequest => ({ category: "editor-run", url: "/api/jobs", method: "POST", body: { workflow: exportWorkflow(graphOf(state), state.catalog, "rxgen"), priority: 0 } }),
   );
+  const saved = withState(allActions)
+    .map(([action, state]) => savedRequest(action, state))
+    .filter((r): r is EditorHttpRequest => r !== null);
   const download = withState(allActions.filter((a): a is Extract<Action, { type: "export" }> => a.type === "export")).map(
     ([action, state]): EditorDownload => ({
       filename: FILE_NAMES[action.format],
@@ -154,7 +187,7 @@ export function Editor(sources: EditorSources): EditorSinks {
     DOM: state$.map(view),
     state: reducers,
     canvas: frames(state$),
-    HTTP: xs.merge(xs.of(CATALOG_REQUEST), run),
+    HTTP: xs.merge(xs.of(CATALOG_REQUEST), run, saved),
     download,
   };
 }

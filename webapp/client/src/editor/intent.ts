@@ -108,5 +108,17 @@ export function domActions(dom: MainDOMSource): Stream<Action> {
       return { type: "savePreset", name, whole: submitter?.value === "whole" };
     })
     .filter(notNull);
-  return xs.merge(buttons, fields, search, searchKeys, add, presets);
+  const saveNamed = dom
+    .select(".rx-ed-save-form")
+    .events("submit", { preventDefault: true })
+    .map((e): Action => {
+      const form = owner(e) as unknown as HTMLFormElement;
+      return { type: "saveNamed", name: (form.elements.namedItem("name") as HTMLInputElement | null)?.value ?? "" };
+    });
+  const dialogKeys = dom
+    .select(".rx-ed-dialog")
+    .events("keydown")
+    .filter((e) => (e as KeyboardEvent).key === "Escape")
+    .mapTo<Action>({ type: "closeSavedDialog" });
+  return xs.merge(buttons, fields, search, searchKeys, add, presets, saveNamed, dialogKeys);
 }

@@ -6,9 +6,11 @@ import * as C from "./commands";
 import { importFile } from "./formats/index";
 import * as P from "./pointer";
 import * as R from "./runstate";
+import { isSavedAction, reduceSaved } from "./saved";
 import { type EditorState, graphOf, redo, undo } from "./state";
 
 export function reduce(state: EditorState, action: Action): EditorState {
+  if (isSavedAction(action)) return reduceSaved(state, action);
   switch (action.type) {
     case "catalogLoaded": {
       const loaded: EditorState = { ...state, catalog: action.catalog, catalogError: null, pendingImport: null };

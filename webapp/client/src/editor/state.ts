@@ -5,6 +5,7 @@ import type { Catalog } from "./catalog";
 import type { Viewport } from "./geometry";
 import type { EdGroup, EdLink, EdNode, Graph, Vec2 } from "./model";
 import { emptyGraph } from "./model";
+import { initialSaved, type SavedState } from "./saved";
 
 export const HISTORY_LIMIT = 200;
 
@@ -94,6 +95,8 @@ export interface EditorState {
   readonly pendingImport: { readonly name: string; readonly content: string | Uint8Array } | null;
   /** The properties field to focus: asked for by a double-click on a widget row. */
   readonly focusRequest: FocusRequest | null;
+  /** The server workflow open in the editor, its dialogs and notices (saved.ts). */
+  readonly saved: SavedState;
 }
 
 export const idleRun: RunState = { jobId: null, status: "idle", ran: [], cached: [], failed: {}, current: null, progress: {}, done: 0, total: 0, early: [] };
@@ -119,6 +122,7 @@ export function initialState(graph: Graph = emptyGraph): EditorState {
     minimap: true,
     pendingImport: null,
     focusRequest: null,
+    saved: initialSaved,
   };
 }
 

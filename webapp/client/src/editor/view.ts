@@ -5,6 +5,7 @@
 import { h, thunk, type VNode } from "@cycle/dom";
 import { actionButton } from "./nodeForm";
 import { outline, palette, presetsPanel, properties } from "./panels";
+import { savedBar, savedDialog } from "./savedView";
 import { type EditorState, graphOf, type RunState } from "./state";
 
 function toolbar(state: EditorState): VNode {
@@ -62,6 +63,7 @@ export function view(state: EditorState): VNode {
   const linkCount = Object.keys(graph.links).length;
   const message = state.message;
   return h("div.rx-editor", [
+    savedBar(state),
     toolbar(state),
     state.catalogError ? h("p.rx-ed-catalog-error", state.catalogError) : null,
     runStatus(state.run),
@@ -90,5 +92,6 @@ export function view(state: EditorState): VNode {
     ]),
     state.outline ? thunk("section.rx-ed-outline", "outline", outline, [graph, state.catalog, state.selection, state.nodeErrors, state.run]) : null,
     thunk("section.rx-ed-presets", "presets", presetsPanel, [state.presets, state.selection.length > 0]),
+    savedDialog(state.saved),
   ].filter((v): v is VNode => v !== null));
 }

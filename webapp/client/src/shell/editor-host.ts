@@ -5,7 +5,8 @@
 // The host gives the editor what only the shell has: files picked with the "Open" field or
 // dropped anywhere on the page (read by the files driver), the workflow of a gallery item
 // (GET /api/artifacts/{sha}/workflow, asked for by the gallery), and presets kept in
-// localStorage (editor-presets.ts).
+// localStorage (editor-presets.ts). The editor saves and opens server workflows itself
+// (/api/workflows through the HTTP sink; WorkflowChanged on the `ws` source it is given).
 import { h, type VNode } from '@cycle/dom';
 import isolate from '@cycle/isolate';
 import xs, { type Stream } from 'xstream';

@@ -44,8 +44,8 @@ export function reduceMessage(state: AppState, message: WsMessage, last: SeqJob 
       return next;
     }
     case 'workflow':
-      // Heard so the resume point stays exact; this client has no list of saved workflows
-      // (GET /api/workflows) and the editor does not open or save them yet, so nothing shows.
+      // Heard so the resume point stays exact; the editor (src/editor/saved.ts) hears the same
+      // messages on its own `ws` source: it refreshes its list and tells about the open workflow.
       return { ...state, lastSeq: message.seq };
     case 'preview':
       return last !== null && last.seq === message.seq ? { ...state, jobs: applyPreview(state.jobs, last.job, message.url) } : state;
