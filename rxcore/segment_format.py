@@ -251,6 +251,17 @@ def _group_records(payload: bytes, kind: int, seq: int, path: Path, offset: int)
     return records
 
 
+def _entry_due(countdown: int, records: int, indexed: bool) -> tuple[bool, int]:
+    """Whether a frame of ``records`` records gets an index entry, and the countdown after it.
+
+    Every indexed frame gets one; so does, as a seek point, the frame that completes
+    ``_SPARSE_EVERY`` records since the last entry (an entry can only point at a frame). The
+    writer and both index rebuilds use this one rule, so a rebuilt .idx equals the written one.
+    """
+    left = countdown - records
+    return (True, _SPARSE_EVERY) if indexed or left <= 0 else (False, left)
+
+
 def _scan(
     f: BinaryIO, path: Path, offset: int, is_last: Callable[[], bool], layout: Layout
 ) -> Iterator[tuple[int, bool, Record]]:

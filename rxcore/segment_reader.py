@@ -24,6 +24,7 @@ from .segment_format import (
     Record,
     _check_header,
     _Entry,
+    _entry_due,
     _list_segments,
     _load_entries,
     _points_at,
@@ -285,11 +286,10 @@ class SegmentReader:
         entries: list[_Entry] = []
         countdown = _SPARSE_EVERY
         for frame in _scan_frames(f, seg.path, _HEADER_SIZE, is_last, layout):
-            countdown -= len(frame.records)
-            if frame.indexed or countdown <= 0:
+            due, countdown = _entry_due(countdown, len(frame.records), frame.indexed)
+            if due:
                 first = frame.records[0]
                 entries.append(_Entry(first.seq, frame.offset, first.kind, frame.indexed))
-                countdown = _SPARSE_EVERY
         self._cache[seg.path] = (key, entries)
         return entries
 

@@ -29,6 +29,7 @@ from .segment_format import (
     Retention,
     _check_header,
     _crc32,
+    _entry_due,
     _file_size,
     _fsync_dir,
     _list_segments,
@@ -254,12 +255,9 @@ class SegmentWriter:
         buf += kind_seq
         buf += payload
         self._size = offset + _REC_SIZE + n
-        # A seek point about every _SPARSE_EVERY records; it can only point at a frame.
-        countdown = self._countdown - count
-        if indexed or countdown <= 0:
+        due, self._countdown = _entry_due(self._countdown, count, indexed)
+        if due:
             self._ibuf += _pack_entry(kind, seq, offset | _INDEXED_OFF if indexed else offset)
-            countdown = _SPARSE_EVERY
-        self._countdown = countdown
         if len(buf) >= _WRITE_BUFFER:
             self._write_out()
 
@@ -305,11 +303,10 @@ class SegmentWriter:
                 last = frame.records[-1].seq
                 if entries and frame.offset == start:
                     continue
-                countdown -= len(frame.records)
-                if frame.indexed or countdown <= 0:
+                due, countdown = _entry_due(countdown, len(frame.records), frame.indexed)
+                if due:
                     offset = frame.offset | _INDEXED_OFF if frame.indexed else frame.offset
                     added += _IDX.pack(first.kind, first.seq, offset)
-                    countdown = _SPARSE_EVERY
         if last < 0:
             return False
         if size > end:
